@@ -1,0 +1,319 @@
+"""The IMAP watcher: the only module that talks IMAP (and the only one importing imapclient).
+
+It hands every waiting message of the watched folder to an :class:`Ingestor` (which records
+it and commits) and only then moves it to the processed or failed folder. The loop follows
+GitLab's mail_room: process everything waiting, IDLE, process again; reconnect with backoff
+on any connection error and catch up right after. A server without IDLE is polled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any, Protocol
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import IMAPClientError
+
+from mailflow.config import MailboxConfig
+
+log = logging.getLogger("mailflow.mailbox")
+
+CONNECT_TIMEOUT = 15.0
+IDLE_CHECK = 0.5  # seconds per idle_check poll: how fast a stop request is noticed
+BACKOFF_MAX = 30.0
+FETCH_BATCH = 1000
+
+
+class MailboxError(Exception):
+    """The mailbox cannot be used (connection, login, missing folder); the message says why."""
+
+
+CONNECTION_ERRORS = (OSError, IMAPClientError)  # socket errors, timeouts, TLS, IMAP NO/BAD/abort
+
+
+@dataclass(frozen=True)
+class Delivery:
+    uid: int
+    uidvalidity: int
+    size: int  # RFC822.SIZE
+    raw: bytes | None  # the whole message; None when over max_message_size (not downloaded)
+    header_block: bytes  # the header section (always fetched)
+    mailbox_key: str  # "user@host:port/INBOX" – identifies the cursor
+
+
+class Ingestor(Protocol):
+    def cursor(self, mailbox_key: str) -> tuple[int, int] | None: ...
+    def reset_cursor(self, mailbox_key: str, uidvalidity: int) -> None: ...
+    def already_filed(self, message_id: str) -> str | None: ...
+    def ingest(self, delivery: Delivery) -> str: ...
+
+
+class MailboxWatcher:
+    """Watches ``config.folder``; see :meth:`run`, :meth:`run_once` and :meth:`check`."""
+
+    def __init__(
+        self, config: MailboxConfig, ingestor: Ingestor, *,
+        on_state: Callable[[str], None] | None = None, read_timeout: float = 60.0,
+    ) -> None:  # fmt: skip
+        self.config, self.ingestor, self._read_timeout = config, ingestor, read_timeout
+        self.mailbox_key = f"{config.username}@{config.host}:{config.port}/{config.folder}"
+        self._state = on_state or (lambda state: None)
+        self._client: IMAPClient | None = None
+        self._caps: frozenset[str] = frozenset()
+        self._prefix, self._delimiter = "", "/"
+        self._stop = threading.Event()
+
+    def connect(self, create_folders: bool = True) -> None:
+        """Open, secure, log in, learn the folder layout, create missing target folders."""
+        cfg = self.config
+        context = ssl.create_default_context(cafile=cfg.ca_file or None)
+        timeout = SocketTimeout(connect=CONNECT_TIMEOUT, read=self._read_timeout)
+        client = IMAPClient(cfg.host, cfg.port, ssl=cfg.security == "ssl", ssl_context=context,
+                            timeout=timeout)  # fmt: skip
+        try:
+            if cfg.security == "starttls":
+                client.starttls(context)
+            self._login(client)
+            self._caps = frozenset(c.decode().upper() for c in client.capabilities())
+            self._client = client
+            self._prefix, self._delimiter = self._layout()
+            for name in (cfg.processed_folder, cfg.failed_folder) if create_folders else ():
+                self._ensure_folder(self.server_name(name))
+        except BaseException:
+            self._client = None
+            _close(client)
+            raise
+        log.info("connected to %s:%d as %s (%s)", cfg.host, cfg.port, cfg.username, cfg.security)
+
+    def _login(self, client: IMAPClient) -> None:
+        """Password login. XOAUTH2 goes here: ``client.oauth2_login(username, token)``."""
+        if self.config.auth != "password":
+            raise MailboxError(f"mailbox.auth = {self.config.auth!r} is not supported yet")
+        client.login(self.config.username, self.config.password)
+
+    def _layout(self) -> tuple[str, str]:
+        """The personal namespace prefix and the hierarchy delimiter, as the server reports."""
+        client = self._require()
+        personal = client.namespace().personal if "NAMESPACE" in self._caps else None
+        if personal:
+            return personal[0][0], personal[0][1] or "/"
+        listed = client.list_folders("", "")  # LIST "" "": the root and its delimiter
+        delimiter = listed[0][1] if listed else None
+        return "", delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "/")
+
+    def server_name(self, name: str) -> str:
+        """``mailflow/processed`` as this server spells it (its delimiter and prefix)."""
+        if name.upper() == "INBOX" or (self._prefix and name.startswith(self._prefix)):
+            return name
+        return self._prefix + self._delimiter.join(p for p in name.split("/") if p)
+
+    def _ensure_folder(self, name: str) -> None:
+        """Create ``name`` and any missing parent (the namespace prefix exists already)."""
+        client, parts = self._require(), name.split(self._delimiter)
+        for path in (self._delimiter.join(parts[:depth]) for depth in range(1, len(parts) + 1)):
+            if not client.folder_exists(path):
+                client.create_folder(path)
+                log.info("created folder %s", path)
+
+    def _require(self) -> IMAPClient:
+        if self._client is None:
+            raise MailboxError("not connected")
+        return self._client
+
+    def _logout(self) -> None:
+        client, self._client = self._client, None
+        try:
+            if client is not None:
+                client.logout()
+        except Exception:
+            _close(client)  # gone already
+
+    def process_waiting(self) -> int:
+        """Ingest and file every undeleted message in the folder; returns how many were filed."""
+        client = self._require()
+        folder = self.server_name(self.config.folder)
+        uidvalidity = int(client.select_folder(folder)[b"UIDVALIDITY"])
+        self._check_uidvalidity(uidvalidity)
+        uids = sorted(client.search(["UNDELETED"]))
+        filed = 0
+        for start in range(0, len(uids), FETCH_BATCH):  # one FETCH, unless thousands wait
+            batch = uids[start : start + FETCH_BATCH]
+            heads = client.fetch(batch, ["RFC822.SIZE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+            for uid in batch:
+                if self._stop.is_set():
+                    return filed
+                if uid in heads and self._handle(uid, uidvalidity, heads[uid]):
+                    filed += 1
+        return filed
+
+    def _check_uidvalidity(self, uidvalidity: int) -> None:
+        """The cursor is only a UIDVALIDITY record here: dedupe is by Message-ID/content."""
+        cursor = self.ingestor.cursor(self.mailbox_key)
+        if cursor is None or cursor[0] != uidvalidity:
+            if cursor is not None:
+                log.warning("UIDVALIDITY of %s changed to %d", self.mailbox_key, uidvalidity)
+            self.ingestor.reset_cursor(self.mailbox_key, uidvalidity)
+
+    def _handle(self, uid: int, uidvalidity: int, head: dict[bytes, Any]) -> bool:
+        size = int(head.get(b"RFC822.SIZE", 0))
+        message_id = _message_id(_section(head, b"BODY[HEADER.FIELDS") or b"")
+        try:
+            verdict = self.ingestor.already_filed(message_id) if message_id else None
+        except Exception as exc:
+            return self._left(uid, exc)
+        if verdict:
+            log.info("uid %d %s was already %s: filing it again", uid, message_id, verdict)
+        elif delivery := self._download(uid, uidvalidity, size):
+            try:
+                verdict = self.ingestor.ingest(delivery)
+            except Exception as exc:
+                return self._left(uid, exc)
+        return bool(verdict) and self._file(uid, verdict)
+
+    def _left(self, uid: int, exc: Exception) -> bool:
+        """The ingestor raised (say the database is down): leave ``uid`` for the next pass."""
+        debug = log.isEnabledFor(logging.DEBUG)  # the traceback only then: one line per event
+        log.error("uid %d: ingestor raised %s; left in place", uid, _describe(exc), exc_info=debug)
+        return False
+
+    def _download(self, uid: int, uidvalidity: int, size: int) -> Delivery | None:
+        client = self._require()
+        oversized = size > self.config.max_message_size
+        if oversized:
+            log.warning("uid %d is %d bytes, over max_message_size: headers only", uid, size)
+        items = ["BODY.PEEK[HEADER]"] if oversized else ["BODY.PEEK[HEADER]", "BODY.PEEK[]"]
+        data = client.fetch([uid], items).get(uid)
+        if data is None:  # expunged by someone else meanwhile
+            return None
+        raw = None if oversized else data.get(b"BODY[]")
+        header = _section(data, b"BODY[HEADER") or b""
+        return Delivery(uid, uidvalidity, size, raw, header, self.mailbox_key)
+
+    def _file(self, uid: int, verdict: str) -> bool:
+        """Move ``uid`` to the folder for ``verdict``: MOVE, else COPY + \\Deleted (+ EXPUNGE)."""
+        folders = {"processed": self.config.processed_folder, "failed": self.config.failed_folder}
+        if verdict not in folders:
+            log.error("uid %d: ingest returned %r, not processed/failed; left", uid, verdict)
+            return False
+        client, target = self._require(), self.server_name(folders[verdict])
+        if "MOVE" in self._caps:
+            client.move([uid], target)
+        else:
+            client.copy([uid], target)
+            client.add_flags([uid], [b"\\Deleted"], silent=True)
+            if "UIDPLUS" in self._caps:
+                client.uid_expunge([uid])
+        log.info("uid %d %s -> %s", uid, verdict, target)
+        return True
+
+    def run_once(self) -> int:
+        """Connect, process everything waiting, log out (``mailflow run --once``)."""
+        with self._session():
+            return self.process_waiting()
+
+    def check(self) -> str:
+        """Connect, log in, look at the folder, log out; a one-line report or MailboxError."""
+        with self._session(create_folders=False) as client:  # STATUS says NO if it is missing
+            folder = self.server_name(self.config.folder)
+            count = client.folder_status(folder, [b"MESSAGES"])[b"MESSAGES"]
+        caps = ", ".join(c for c in ("IDLE", "MOVE", "UIDPLUS") if c in self._caps) or "no IDLE"
+        return f"IMAP {self.mailbox_key} ({self.config.security}): ok, {count} message(s); {caps}"
+
+    @contextlib.contextmanager
+    def _session(self, create_folders: bool = True) -> Iterator[IMAPClient]:
+        """Connected and logged in for the ``with`` body; IMAP errors become MailboxError."""
+        try:
+            self.connect(create_folders)
+            try:
+                yield self._require()
+            finally:
+                self._logout()
+        except CONNECTION_ERRORS as exc:
+            raise MailboxError(f"IMAP {self.mailbox_key}: {_describe(exc)}") from exc
+
+    def run(self, stop: threading.Event) -> None:
+        """Watch until ``stop`` is set; reconnects with backoff (1 s doubling to 30 s)."""
+        self._stop = stop
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                self.connect()
+                self._state("connected")
+                self.process_waiting()
+                backoff = 1.0  # a good connection: it got through a whole pass
+                self._watch(stop)
+            except Exception as exc:  # the daemon must survive anything: log, back off, retry
+                _close(self._client)
+                self._client = None
+                log.warning(
+                    "mailbox %s: %s; reconnecting in %.0f s", self.mailbox_key, _describe(exc),
+                    backoff, exc_info=not isinstance(exc, CONNECTION_ERRORS),
+                )  # fmt: skip
+                self._state(f"disconnected: {_describe(exc)}")
+                stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+        self._logout()
+        self._state("disconnected: stopped")
+
+    def _watch(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            if "IDLE" in self._caps:
+                self._idle(stop)
+            else:
+                stop.wait(self.config.poll_interval.delta.total_seconds())
+            if not stop.is_set():
+                self.process_waiting()
+
+    def _idle(self, stop: threading.Event) -> None:
+        """IDLE until new mail, ``stop`` or ``idle_renew``; a dead socket raises."""
+        client = self._require()
+        client.idle()
+        self._state("idle")
+        deadline = time.monotonic() + self.config.idle_renew.delta.total_seconds()
+        while not stop.is_set() and time.monotonic() < deadline:
+            responses = client.idle_check(timeout=IDLE_CHECK)
+            if any(r[:1] == (b"BYE",) for r in responses):
+                raise IMAPClient.AbortError("server said BYE")
+            if any(len(r) > 1 and r[1] == b"EXISTS" for r in responses):
+                break
+            if not responses and _readable(client.socket()):
+                break  # EOF pending: idle_done below raises
+        client.idle_done()  # a dead or silent server raises here (EOF or read timeout)
+
+
+def _section(data: dict[bytes, Any], prefix: bytes) -> bytes | None:
+    """The FETCH item whose name starts with ``prefix`` (servers vary in how they echo it)."""
+    found = [v for k, v in data.items() if isinstance(k, bytes) and k.upper().startswith(prefix)]
+    return bytes(found[0] or b"") if found else None
+
+
+def _message_id(header_block: bytes) -> str:
+    """The Message-ID as written (``<id@host>``), unfolded; ``""`` when missing."""
+    value = BytesHeaderParser(policy=compat32).parsebytes(header_block).get("Message-ID")
+    return " ".join(str(value).split()) if value else ""
+
+
+def _readable(sock: Any) -> bool:
+    """Data (or EOF) waiting although idle_check read nothing: the server hung up."""
+    with contextlib.suppress(OSError, ValueError):
+        return bool(select.select([sock], [], [], 0)[0])
+    return True
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip() or 'no detail'}"
+
+
+def _close(client: IMAPClient | None) -> None:
+    with contextlib.suppress(Exception):
+        if client is not None:
+            client.shutdown()

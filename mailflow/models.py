@@ -1,0 +1,210 @@
+"""The database schema (SQLAlchemy 2.0 declarative models).
+
+Every table the daemon keeps: inbound messages (the exactly-once ledger), requests and their
+involved departments, stored attachments, the outbox (every mail ever sent, with its
+Message-ID and dedupe key), the IMAP cursor and named counters. Alembic migrations under
+``mailflow/migrations`` create and evolve these tables; nothing creates them by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes stored as naive UTC, read back as aware UTC, on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class InboundMessage(Base):
+    """One message that reached the watched mailbox, and what became of it."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(512), unique=True)
+    message_id: Mapped[str] = mapped_column(String(998), default="", index=True)
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    sender_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None]
+    received_at: Mapped[dt.datetime]
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    mailbox_uid: Mapped[int | None] = mapped_column(BigInteger)
+    verdict: Mapped[str] = mapped_column(String(40))
+    folder: Mapped[str] = mapped_column(String(16))  # processed | failed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    route: Mapped[str] = mapped_column(String(40), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+
+    request: Mapped[Request | None] = relationship(foreign_keys=[request_id])
+
+
+class Request(Base):
+    """A coordination request (Template 1) and where its case stands."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    stage: Mapped[str] = mapped_column(String(20), default="responses")
+    requester: Mapped[str] = mapped_column(String(320))
+    requester_name: Mapped[str] = mapped_column(String(200), default="")
+    requesting_department: Mapped[str] = mapped_column(String(200))
+    lead_department: Mapped[str] = mapped_column(String(200))
+    background: Mapped[str] = mapped_column(Text, default="")
+    goal: Mapped[str] = mapped_column(Text, default="")
+    urgency: Mapped[str] = mapped_column(String(20))  # urgent | important | normal
+    attachments_note: Mapped[str] = mapped_column(Text, default="")
+    signed_by: Mapped[str] = mapped_column(String(200), default="")
+    application_date: Mapped[dt.date | None]
+    signed_date: Mapped[dt.date | None]
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    received_at: Mapped[dt.datetime]
+    reply_deadline: Mapped[dt.datetime]
+    all_responded_at: Mapped[dt.datetime | None]
+    form_message_id: Mapped[str] = mapped_column(String(998), default="")
+
+    departments: Mapped[list[RequestDepartment]] = relationship(
+        back_populates="request",
+        order_by="RequestDepartment.position",
+        cascade="all, delete-orphan",
+    )
+    attachments: Mapped[list[StoredAttachment]] = relationship(back_populates="request")
+
+
+class RequestDepartment(Base):
+    """An involved department (涉及部门) of a request and its response."""
+
+    __tablename__ = "request_departments"
+    __table_args__ = (UniqueConstraint("request_id", "department"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    department: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    responded_at: Mapped[dt.datetime | None]
+    responder: Mapped[str] = mapped_column(String(320), default="")
+    response_text: Mapped[str] = mapped_column(Text, default="")
+    response_message_id: Mapped[str] = mapped_column(String(998), default="")
+
+    request: Mapped[Request] = relationship(back_populates="departments")
+
+
+class StoredAttachment(Base):
+    """A file that came with a request form (names sanitised, size-limited)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    request: Mapped[Request | None] = relationship(back_populates="attachments")
+
+
+class OutboxMessage(Base):
+    """A complete outgoing message, stored before it is sent; the only way mail leaves."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(400), unique=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    mail_from: Mapped[str] = mapped_column(String(320))
+    to_addrs: Mapped[list[str]]
+    cc_addrs: Mapped[list[str]]
+    bcc_addrs: Mapped[list[str]]
+    subject: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(80), default="")
+    claimed_until: Mapped[dt.datetime | None]
+
+    @property
+    def envelope_recipients(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for address in [*self.to_addrs, *self.cc_addrs, *self.bcc_addrs]:
+            seen.setdefault(address.lower(), None)
+        return list(seen)
+
+
+class MailboxCursor(Base):
+    """How far the watcher has read a mailbox folder (UIDVALIDITY + last UID)."""
+
+    __tablename__ = "mailbox_cursors"
+
+    mailbox_key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime]
+
+
+class Counter(Base):
+    """Named sequences (request numbers per prefix and year)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,289 @@
+"""Delivers the outbox over SMTP; the only module that imports aiosmtplib.
+
+Rows are claimed (so that several processes never send the same row at once), sent over one
+connection per batch, and marked: sent after the server's 250, retried with growing backoff
+after a 4xx or a connection failure (the stored message, Message-ID included, is sent again
+unchanged), failed after a 5xx or when retries have gone on too long. A crash between the 250
+and the mark is the one window in which a mail can go out twice (RFC 1047); its copy then
+carries the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import ssl
+import uuid
+from dataclasses import dataclass
+
+import aiosmtplib
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailflow import failpoints
+from mailflow.config import SmtpConfig
+from mailflow.models import OutboxMessage
+
+log = logging.getLogger("mailflow.sender")
+
+CLAIM_FOR = dt.timedelta(minutes=2)
+FIRST_RETRY = dt.timedelta(seconds=30)
+LONGEST_RETRY = dt.timedelta(hours=1)
+GIVE_UP_AFTER = dt.timedelta(days=2)
+BATCH_SIZE = 50
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"sent={self.sent} deferred={self.deferred} failed={self.failed}"
+
+
+class _Transient(Exception):
+    """A delivery problem worth retrying (4xx, connection trouble)."""
+
+
+class _Permanent(Exception):
+    """A delivery problem retrying cannot fix (5xx)."""
+
+
+class Sender:
+    def __init__(self, smtp: SmtpConfig, sessions: sessionmaker[Session]) -> None:
+        self.smtp = smtp
+        self.sessions = sessions
+        self.instance = instance_name()
+
+    async def drain(self) -> DrainReport:
+        """Send every row that is due, batch after batch, until none is left."""
+        report = DrainReport()
+        self.release_dead_claims()
+        while batch := self._claim():
+            await self._send_batch(batch, report)
+        if report.sent or report.deferred or report.failed:
+            log.info("outbox drained %s", report)
+        return report
+
+    async def check(self) -> str:
+        """Connect (and log in) to the SMTP server, for ``mailflow check``."""
+        try:
+            client = await self._connect()
+        except _Transient as exc:
+            raise RuntimeError(str(exc)) from exc
+        await client.quit()
+        login = f" as {self.smtp.username}" if self.smtp.username else ""
+        return f"{self.smtp.host}:{self.smtp.port} ({self.smtp.security}){login}"
+
+    def release_dead_claims(self) -> None:
+        """Free rows claimed by processes of this host that no longer exist (killed, crashed)."""
+        host = socket.gethostname()
+        with self.sessions.begin() as session:
+            rows = session.execute(
+                select(OutboxMessage.id, OutboxMessage.claimed_by).where(
+                    OutboxMessage.status == "pending", OutboxMessage.claimed_by.like(f"{host}:%")
+                )
+            ).all()
+            dead = [row.id for row in rows if not _process_alive(row.claimed_by)]
+            if dead:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(dead))
+                    .values(claimed_by="", claimed_until=None)
+                )
+
+    def _claim(self) -> list[OutboxMessage]:
+        now = utcnow()
+        token = f"{self.instance}:{uuid.uuid4().hex[:8]}"
+        claimable = (
+            OutboxMessage.status == "pending",
+            or_(OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at <= now),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        with self.sessions.begin() as session:
+            ids = session.scalars(
+                select(OutboxMessage.id)
+                .where(*claimable)
+                .order_by(OutboxMessage.id)
+                .limit(BATCH_SIZE)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not ids:
+                return []
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), *claimable)
+                .values(claimed_by=token, claimed_until=now + CLAIM_FOR)
+            )
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.claimed_by == token)
+                    .order_by(OutboxMessage.id)
+                )
+            )
+
+    async def _send_batch(self, rows: list[OutboxMessage], report: DrainReport) -> None:
+        client: aiosmtplib.SMTP | None = None
+        try:
+            for index, row in enumerate(rows):
+                if client is None or not client.is_connected:
+                    try:
+                        client = await self._connect()
+                    except _Transient as exc:
+                        for waiting in rows[index:]:
+                            self._defer(waiting, str(exc), report)
+                        return
+                try:
+                    await self._send_one(client, row)
+                except _Permanent as exc:
+                    self._mark_failed(row, str(exc))
+                    report.failed += 1
+                except _Transient as exc:
+                    self._defer(row, str(exc), report)
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    self._defer(row, f"{type(exc).__name__}: {exc}", report)
+                    client = None
+                else:
+                    self._mark_sent(row)
+                    report.sent += 1
+        finally:
+            if client is not None and client.is_connected:
+                try:
+                    await client.quit()
+                except (aiosmtplib.SMTPException, OSError):
+                    client.close()
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        smtp = self.smtp
+        context = ssl.create_default_context(cafile=smtp.ca_file or None)
+        client = aiosmtplib.SMTP(
+            hostname=smtp.host,
+            port=smtp.port,
+            use_tls=smtp.security == "ssl",
+            start_tls=smtp.security == "starttls",
+            tls_context=context if smtp.security != "none" else None,
+            timeout=smtp.timeout.delta.total_seconds(),
+        )
+        try:
+            await client.connect()
+            if smtp.username:
+                await client.login(smtp.username, smtp.password)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise _Transient(f"SMTP login refused: {exc.code} {exc.message}") from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise _Transient(f"cannot connect to {smtp.host}:{smtp.port}: {exc}") from exc
+        return client
+
+    async def _send_one(self, client: aiosmtplib.SMTP, row: OutboxMessage) -> None:
+        try:
+            refused, _ = await client.sendmail(row.mail_from, row.envelope_recipients, row.raw)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+            if all(code >= 500 for code in codes):
+                raise _Permanent(f"all recipients refused: {detail}") from exc
+            raise _Transient(f"recipients refused: {detail}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code >= 500:
+                raise _Permanent(f"{exc.code} {exc.message}") from exc
+            raise _Transient(f"{exc.code} {exc.message}") from exc
+        failpoints.hit("sender.after_send")
+        if refused:
+            detail = "; ".join(
+                f"{addr}: {resp.code} {resp.message}" for addr, resp in refused.items()
+            )
+            log.warning(
+                "sent message_id=%s but some recipients were refused: %s", row.message_id, detail
+            )
+            row.last_error = f"partly refused: {detail}"
+
+    def _mark_sent(self, row: OutboxMessage) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    status="sent",
+                    sent_at=utcnow(),
+                    attempts=row.attempts + 1,
+                    claimed_by="",
+                    claimed_until=None,
+                    last_error=row.last_error,
+                )
+            )
+        log.info(
+            "sent message_id=%s key=%s to=%s",
+            row.message_id,
+            row.dedupe_key,
+            row.envelope_recipients,
+        )
+
+    def _mark_failed(self, row: OutboxMessage, reason: str) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    status="failed",
+                    attempts=row.attempts + 1,
+                    last_error=reason,
+                    claimed_by="",
+                    claimed_until=None,
+                )
+            )
+        log.error("failed message_id=%s key=%s: %s", row.message_id, row.dedupe_key, reason)
+
+    def _defer(self, row: OutboxMessage, reason: str, report: DrainReport) -> None:
+        now = utcnow()
+        if now - row.created_at > GIVE_UP_AFTER:
+            self._mark_failed(row, f"gave up after {row.attempts + 1} attempts; last: {reason}")
+            report.failed += 1
+            return
+        delay = min(FIRST_RETRY * 2**row.attempts, LONGEST_RETRY)
+        with self.sessions.begin() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    attempts=row.attempts + 1,
+                    next_attempt_at=now + delay,
+                    last_error=reason,
+                    claimed_by="",
+                    claimed_until=None,
+                )
+            )
+        report.deferred += 1
+        log.warning(
+            "deferred message_id=%s key=%s attempt=%d retry_in=%ds: %s",
+            row.message_id, row.dedupe_key, row.attempts + 1, delay.total_seconds(), reason,
+        )  # fmt: skip
+
+
+def _process_alive(claimed_by: str) -> bool:
+    try:
+        pid = int(claimed_by.split(":")[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,7 @@
+"""``python -m mailflow`` is the ``mailflow`` command."""
+
+import sys
+
+from mailflow.cli import main
+
+sys.exit(main())

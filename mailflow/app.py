@@ -1,0 +1,40 @@
+"""The composition root: builds the engine, sessions, context, ingest, watcher and sender."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailflow import db
+from mailflow.config import Config
+from mailflow.context import Context
+from mailflow.ingest import Ingest
+from mailflow.mailbox import MailboxWatcher
+from mailflow.sender import Sender
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class App:
+    def __init__(self, config: Config, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.config = config
+        self.clock = clock
+        self.engine: Engine = db.make_engine(config.database.url)
+        self.sessions: sessionmaker[Session] = db.session_factory(self.engine)
+        self.context = Context.build(config, clock())
+        self.ingest = Ingest(self.context, self.sessions, clock=clock)
+        self.sender = Sender(config.smtp, self.sessions)
+
+    def upgrade(self) -> None:
+        db.upgrade(self.engine)
+
+    def watcher(self) -> MailboxWatcher:
+        return MailboxWatcher(self.config.mailbox, self.ingest)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,144 @@
+"""The ``mailflow`` command: parses arguments and calls the functions the daemon uses.
+
+Exit codes: 0 success, 1 a failure (one line on stderr), 2 a bad config or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from mailflow import reports
+from mailflow.app import App
+from mailflow.config import ConfigError, load_config
+
+
+class CommandError(Exception):
+    """A failure to report on one line and exit 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailflow", description="Cross-department coordination run entirely over e-mail."
+    )
+    parser.add_argument(
+        "-c", "--config", help="config file (default: $MAILFLOW_CONFIG, else ./mailflow.toml)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="the daemon: watch the mailbox, process, send, schedule")
+    run.add_argument("--once", action="store_true", help="process what is waiting, send, and exit")
+    commands.add_parser("check", help="validate the config and test IMAP, SMTP and the database")
+
+    database = commands.add_parser("db", help="database schema")
+    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    database_commands.add_parser("upgrade", help="create or migrate the schema")
+
+    requests = commands.add_parser("requests", help="coordination requests (cases)")
+    requests_commands = requests.add_subparsers(
+        dest="requests_command", required=True, metavar="ACTION"
+    )
+    listing = requests_commands.add_parser(
+        "list", help="open requests, their stage and who is late"
+    )
+    listing.add_argument("--all", action="store_true", help="include closed requests")
+    show = requests_commands.add_parser("show", help="the whole record of one request")
+    show.add_argument("number", help="request number, e.g. REQ-2026-0001")
+    show.add_argument("--format", choices=("text", "md", "html"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"mailflow: bad config: {exc}", file=sys.stderr)
+        return 2
+    app = App(config)
+    try:
+        return _dispatch(app, args)
+    except CommandError as exc:
+        print(f"mailflow: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        app.close()
+
+
+def _dispatch(app: App, args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return _check(app)
+    app.upgrade()
+    if args.command == "db":
+        print("database schema is up to date")
+        return 0
+    if args.command == "run":
+        return _run(app, once=args.once)
+    if args.command == "requests":
+        with app.sessions() as session:
+            if args.requests_command == "list":
+                print(
+                    reports.request_list(
+                        session, app.context.at(app.clock()), include_closed=args.all
+                    )
+                )
+            else:
+                record = reports.request_record(session, app.context, args.number, args.format)
+                if record is None:
+                    raise CommandError(f"no request {args.number}")
+                print(record)
+        return 0
+    raise CommandError(f"unknown command {args.command}")
+
+
+def _run(app: App, *, once: bool) -> int:
+    if once:
+        app.watcher().run_once()
+        report = asyncio.run(app.sender.drain())
+        print(f"processed mailbox; {report}")
+        return 0
+    from mailflow.daemon import serve
+
+    asyncio.run(serve(app))
+    return 0
+
+
+def _check(app: App) -> int:
+    checks = {
+        "config": lambda: f"{app.config.path}: {len(app.config.directory.departments)} departments",
+        "database": lambda: _check_database(app),
+        "imap": lambda: app.watcher().check(),
+        "smtp": lambda: asyncio.run(app.sender.check()),
+    }
+    failures = 0
+    for name, check in checks.items():
+        try:
+            print(f"ok    {name}: {check()}")
+        except Exception as exc:
+            failures += 1
+            print(f"FAIL  {name}: {exc}")
+    return 1 if failures else 0
+
+
+def _check_database(app: App) -> str:
+    app.upgrade()
+    with app.sessions() as session:
+        session.connection()
+    return f"{app.engine.url.render_as_string(hide_password=True)} (schema up to date)"
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )

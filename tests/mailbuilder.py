@@ -1,0 +1,164 @@
+"""Builds raw messages the way real mail clients write them (charsets, encodings, layouts).
+
+Bytes are assembled by hand rather than with ``email.mime`` so that a test says exactly what
+arrives: a Foxmail GBK base64 body labelled gb2312, an Outlook HTML-only mail, QP UTF-8, ….
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import quopri
+import uuid
+from email.header import Header
+from email.utils import format_datetime
+
+import docx
+
+CRLF = b"\r\n"
+
+
+def encode_body(text: str, charset: str, cte: str) -> bytes:
+    if cte == "quoted-printable":
+        return quopri.encodestring(text.encode(_codec(charset))).replace(b"\n", CRLF)
+    data = text.replace("\n", "\r\n").encode(_codec(charset))
+    if cte == "base64":
+        return base64.encodebytes(data).replace(b"\n", CRLF)
+    return data
+
+
+def _codec(charset: str) -> str:
+    # What the client really writes under a gb2312 label is GBK (and sometimes GB18030).
+    return {"gb2312": "gbk"}.get(charset.lower(), charset)
+
+
+def header_words(value: str, charset: str = "utf-8") -> str:
+    if value.isascii():
+        return value
+    return Header(value, _codec(charset)).encode().replace(_codec(charset), charset)
+
+
+def address(name: str, addr: str, charset: str = "utf-8") -> str:
+    return f"{header_words(name, charset)} <{addr}>" if name else addr
+
+
+def message(
+    *,
+    sender: tuple[str, str],
+    to: str = "coordination@example.com",
+    subject: str,
+    text: str | None = None,
+    html: str | None = None,
+    charset: str = "utf-8",
+    cte: str = "base64",
+    attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
+    headers: dict[str, str] | None = None,
+    message_id: str | None = None,
+    date: dt.datetime | None = None,
+    cc: str | None = None,
+) -> bytes:
+    """A complete message; ``text`` and/or ``html`` body, optional attachments."""
+    head = [
+        f"From: {address(*sender, charset=charset)}",
+        f"To: {to}",
+        *([f"Cc: {cc}"] if cc else []),
+        f"Subject: {header_words(subject, charset)}",
+        f"Date: {format_datetime(date or dt.datetime.now(dt.UTC))}",
+        f"Message-ID: {message_id or f'<{uuid.uuid4().hex}@client.example.com>'}",
+        "MIME-Version: 1.0",
+        *[f"{k}: {v}" for k, v in (headers or {}).items()],
+    ]
+    body = _body(text, html, charset, cte)
+    if attachments:
+        boundary = f"----=_mixed_{uuid.uuid4().hex}"
+        parts = [body] + [_attachment(*a) for a in attachments]
+        body = _multipart("mixed", boundary, parts)
+    return CRLF.join(h.encode("ascii") for h in head) + CRLF + body
+
+
+def _leaf(content_type: str, charset: str, cte: str, payload: str) -> bytes:
+    return (
+        f'Content-Type: {content_type}; charset="{charset}"\r\n'
+        f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii")
+        + encode_body(payload, charset, cte)
+    )
+
+
+def _body(text: str | None, html: str | None, charset: str, cte: str) -> bytes:
+    if text is not None and html is not None:
+        boundary = f"----=_alt_{uuid.uuid4().hex}"
+        return _multipart(
+            "alternative",
+            boundary,
+            [_leaf("text/plain", charset, cte, text), _leaf("text/html", charset, cte, html)],
+        )
+    if html is not None:
+        return _leaf("text/html", charset, cte, html)
+    return _leaf("text/plain", charset, cte, text or "")
+
+
+def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
+    out = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()]
+    out.append(b"This is a multi-part message in MIME format.\r\n\r\n")
+    for part in parts:
+        out.append(f"--{boundary}\r\n".encode() + part + CRLF)
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out)
+
+
+def _attachment(filename: str, mime_type: str, data: bytes) -> bytes:
+    encoded_name = Header(filename, "utf-8").encode() if not filename.isascii() else filename
+    return (
+        f'Content-Type: {mime_type}; name="{encoded_name}"\r\n'
+        f'Content-Disposition: attachment; filename="{encoded_name}"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    ).encode("ascii") + base64.encodebytes(data).replace(b"\n", CRLF)
+
+
+REQUEST_FORM_ZH = """\
+申请部门：市场部
+申请日期：2026-11-27
+需求编号：
+需求背景：因Q3季度市场推广活动需产品部提供技术支持，为保证活动按时落地，需协调双方资源与时间节点。
+涉及部门：产品部、技术支持部
+牵头部门：市场部
+期望目标：确定技术支持人员名单及交付时间
+紧急程度：□紧急（24小时内响应）☑重要（3个工作日内响应）□常规（1周内响应）
+附件材料：无
+发起部门负责人签字：王芳
+日期：2026-11-27
+"""
+
+REQUEST_FORM_EN = """\
+Requesting department: Marketing
+Date: 2026-11-27
+Request number:
+Background: The Q4 campaign needs technical support from Product; both teams' resources and dates must be aligned.
+Departments involved: Product, Technical Support
+Lead department: Marketing
+Expected goal: Agree the support staff list and delivery dates
+Urgency: [ ] Urgent  [x] Important  [ ] Normal
+Attachments: None
+Signed by: Wang Fang
+Date: 2026-11-27
+"""
+
+
+def fill_docx(blank: bytes, entries: list[tuple[str, str]], tick: str) -> bytes:
+    """Fill the generated template as a person would: type next to each label, tick one box."""
+    document = docx.Document(io.BytesIO(blank))
+    pending = list(entries)
+    for row in document.tables[0].rows:
+        cells = list({id(c._tc): c for c in row.cells}.values())
+        for label, value in zip(cells[::2], cells[1::2], strict=False):
+            entry = next((e for e in pending if e[0] == label.text), None)
+            if entry is not None:
+                pending.remove(entry)
+                value.text = entry[1]
+            elif "□" in value.text:
+                value.text = value.text.replace(f"□{tick}", f"☑{tick}")
+    assert not pending, pending
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

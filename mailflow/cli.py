@@ -103,9 +103,9 @@ def _dispatch(app: App, args: argparse.Namespace) -> int:
 
 def _run(app: App, *, once: bool) -> int:
     if once:
-        app.watcher().run_once()
-        report = asyncio.run(app.sender.drain())
-        print(f"processed mailbox; {report}")
+        from mailflow.daemon import once as run_once
+
+        print(asyncio.run(run_once(app)))
         return 0
     from mailflow.daemon import serve
 

@@ -1,4 +1,5 @@
-"""``mailflow run``: the watcher thread, the sender task and the duty scheduler, until a signal.
+"""``mailflow run``: the watcher thread, the sender task and the duty scheduler, until a signal;
+and ``run --once``, the same pipeline until the mailbox is empty and everything is sent.
 
 The watcher (blocking IMAP IDLE) runs in a thread and wakes the sender the moment a message
 has been committed; the sender drains the outbox on the asyncio loop; APScheduler ticks the
@@ -12,12 +13,15 @@ import contextlib
 import logging
 import signal
 import threading
+from dataclasses import dataclass, field
 
 from mailflow.app import App
+from mailflow.sender import DrainReport
 
 log = logging.getLogger("mailflow.daemon")
 
 SENDER_POLL_SECONDS = 15.0  # retries of deferred mail are noticed at least this often
+GATHER_SECONDS = 0.05  # run --once: mail queued meanwhile is sent in the same batch
 
 
 async def serve(app: App) -> None:
@@ -57,4 +61,41 @@ async def _send_loop(app: App, wake: asyncio.Event, stop: asyncio.Event) -> None
         except Exception:  # the database or SMTP may be down: log, keep going, retry later
             log.exception("sending failed; will retry")
         if stop.is_set():
+            await app.sender.close()
             return
+
+
+async def once(app: App) -> OnceReport:
+    """Process every waiting message while sending what they cause, then send the rest."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    wake = asyncio.Event()
+    app.ingest.on_commit = lambda: loop.call_soon_threadsafe(wake.set)
+    processing = asyncio.ensure_future(asyncio.to_thread(app.watcher().run_once))
+    report = OnceReport()
+    while not processing.done():
+        waiter = asyncio.ensure_future(wake.wait())
+        await asyncio.wait({waiter, processing}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        await asyncio.sleep(GATHER_SECONDS)  # let a few commits gather into one claim
+        wake.clear()
+        report.sending += await app.sender.drain()
+    report.filed, report.processing_seconds = processing.result(), loop.time() - started
+    report.sending += await app.sender.drain()
+    await app.sender.close()
+    report.total_seconds = loop.time() - started
+    return report
+
+
+@dataclass
+class OnceReport:
+    filed: int = 0
+    sending: DrainReport = field(default_factory=DrainReport)
+    processing_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"processed {self.filed} message(s) in {self.processing_seconds:.2f} s; "
+            f"{self.sending}; all done in {self.total_seconds:.2f} s"
+        )

@@ -10,6 +10,7 @@ near misses). It interprets no value: ``forms.py`` does that for Template 1.
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import re
 import unicodedata
@@ -121,9 +122,16 @@ class _Match:
 
 
 class _Labels:
-    """Every spec's labels, normalised once; ``match`` scores a candidate against them all."""
+    """Every spec's labels, normalised once; ``match`` scores a candidate against them all.
+
+    Built once per spec list (:func:`_labels_for`); answers are remembered, because the same
+    labels come back in every form.
+    """
+
+    MEMORY = 4096
 
     def __init__(self, specs: Sequence[FieldSpec]) -> None:
+        self.answers: dict[str, _Match | None] = {}
         self.entries = [
             (normalize_label(label), index, language)
             for index, spec in enumerate(specs)
@@ -132,6 +140,13 @@ class _Labels:
         ]
 
     def match(self, raw: str) -> _Match | None:
+        if raw not in self.answers:
+            if len(self.answers) >= self.MEMORY:
+                self.answers.clear()
+            self.answers[raw] = self._score_all(raw)
+        return self.answers[raw]
+
+    def _score_all(self, raw: str) -> _Match | None:
         best: dict[int, tuple[float, str]] = {}
         for candidate in _variants(normalize_label(raw)):
             for label, index, language in self.entries:
@@ -144,6 +159,11 @@ class _Labels:
         tied = tuple(sorted(i for i, (score, _) in best.items() if score >= top - 1e-9))
         languages = {best[i][1] for i in tied}
         return _Match(tied, "zh" if "zh" in languages else "en", top)
+
+
+@functools.lru_cache(maxsize=8)
+def _labels_for(specs: tuple[FieldSpec, ...]) -> _Labels:
+    return _Labels(specs)
 
 
 def _variants(label: str) -> list[str]:
@@ -216,7 +236,7 @@ class _Assembler:
 
     def __init__(self, specs: Sequence[FieldSpec]) -> None:
         self.specs = list(specs)
-        self.labels = _Labels(specs)
+        self.labels = _labels_for(tuple(specs))
         self.values: dict[str, str] = {}
         self.seen: dict[str, int] = {}  # key -> step at which its label was last met
         self.step = 0

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,19 +120,16 @@ class Ingest:
             )
 
     def _advance_cursor(self, session: Session, delivery: Delivery) -> None:
-        row = session.get(MailboxCursor, delivery.mailbox_key)
-        if row is None:
-            session.add(
-                MailboxCursor(
-                    mailbox_key=delivery.mailbox_key,
-                    uidvalidity=delivery.uidvalidity,
-                    last_uid=delivery.uid,
-                    updated_at=self.clock(),
-                )
+        """Record the highest UID seen (the watcher created the row when it met the folder)."""
+        session.execute(
+            update(MailboxCursor)
+            .where(
+                MailboxCursor.mailbox_key == delivery.mailbox_key,
+                MailboxCursor.uidvalidity == delivery.uidvalidity,
+                MailboxCursor.last_uid < delivery.uid,
             )
-        elif row.uidvalidity == delivery.uidvalidity:
-            row.last_uid = max(row.last_uid, delivery.uid)
-            row.updated_at = self.clock()
+            .values(last_uid=delivery.uid, updated_at=self.clock())
+        )
 
     # ---------------------------------------------------------------- messages
 

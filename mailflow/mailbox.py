@@ -31,6 +31,8 @@ CONNECT_TIMEOUT = 15.0
 IDLE_CHECK = 0.5  # seconds per idle_check poll: how fast a stop request is noticed
 BACKOFF_MAX = 30.0
 FETCH_BATCH = 1000
+BODY_BATCH = 25  # messages whose bodies one FETCH brings
+BODY_BATCH_BYTES = 8 * 1024 * 1024
 
 
 class MailboxError(Exception):
@@ -48,6 +50,19 @@ class Delivery:
     raw: bytes | None  # the whole message; None when over max_message_size (not downloaded)
     header_block: bytes  # the header section (always fetched)
     mailbox_key: str  # "user@host:port/INBOX" – identifies the cursor
+
+
+@dataclass
+class _Waiting:
+    """A message found in the folder, on its way to the ingestor."""
+
+    uid: int
+    uidvalidity: int
+    size: int
+    filed_as: str = ""  # "processed"/"failed" when its Message-ID was recorded before
+    error: Exception | None = None  # already_filed raised (the database is down)
+    needs_body: bool = False
+    raw: bytes | None = None
 
 
 class Ingestor(Protocol):
@@ -148,12 +163,53 @@ class MailboxWatcher:
         for start in range(0, len(uids), FETCH_BATCH):  # one FETCH, unless thousands wait
             batch = uids[start : start + FETCH_BATCH]
             heads = client.fetch(batch, ["RFC822.SIZE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
-            for uid in batch:
-                if self._stop.is_set():
-                    return filed
-                if uid in heads and self._handle(uid, uidvalidity, heads[uid]):
-                    filed += 1
+            for chunk in self._chunks([uid for uid in batch if uid in heads], heads):
+                waiting = [self._waiting(uid, uidvalidity, heads[uid]) for uid in chunk]
+                self._fetch_bodies([w for w in waiting if w.needs_body])
+                for message in waiting:
+                    if self._stop.is_set():
+                        return filed
+                    if self._handle(message):
+                        filed += 1
         return filed
+
+    def _chunks(self, uids: list[int], heads: dict[int, Any]) -> Iterator[list[int]]:
+        """Runs of UIDs whose bodies are fetched together (bounded in count and bytes)."""
+        chunk: list[int] = []
+        size = 0
+        for uid in uids:
+            message_size = int(heads[uid].get(b"RFC822.SIZE", 0))
+            if chunk and (len(chunk) >= BODY_BATCH or size + message_size > BODY_BATCH_BYTES):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(uid)
+            size += message_size
+        if chunk:
+            yield chunk
+
+    def _waiting(self, uid: int, uidvalidity: int, head: dict[bytes, Any]) -> _Waiting:
+        message = _Waiting(uid, uidvalidity, int(head.get(b"RFC822.SIZE", 0)))
+        message_id = _message_id(_section(head, b"BODY[HEADER.FIELDS") or b"")
+        try:
+            message.filed_as = (
+                self.ingestor.already_filed(message_id) if message_id else None
+            ) or ""
+        except Exception as exc:
+            message.error = exc
+        message.needs_body = (
+            not message.filed_as
+            and not message.error
+            and message.size <= self.config.max_message_size
+        )
+        return message
+
+    def _fetch_bodies(self, messages: list[_Waiting]) -> None:
+        """``BODY.PEEK[]`` of several messages in one FETCH."""
+        if not messages:
+            return
+        fetched = self._require().fetch([m.uid for m in messages], ["BODY.PEEK[]"])
+        for message in messages:
+            message.raw = fetched.get(message.uid, {}).get(b"BODY[]")
 
     def _check_uidvalidity(self, uidvalidity: int) -> None:
         """The cursor is only a UIDVALIDITY record here: dedupe is by Message-ID/content."""
@@ -163,21 +219,18 @@ class MailboxWatcher:
                 log.warning("UIDVALIDITY of %s changed to %d", self.mailbox_key, uidvalidity)
             self.ingestor.reset_cursor(self.mailbox_key, uidvalidity)
 
-    def _handle(self, uid: int, uidvalidity: int, head: dict[bytes, Any]) -> bool:
-        size = int(head.get(b"RFC822.SIZE", 0))
-        message_id = _message_id(_section(head, b"BODY[HEADER.FIELDS") or b"")
-        try:
-            verdict = self.ingestor.already_filed(message_id) if message_id else None
-        except Exception as exc:
-            return self._left(uid, exc)
+    def _handle(self, message: _Waiting) -> bool:
+        if message.error:
+            return self._left(message.uid, message.error)
+        verdict = message.filed_as
         if verdict:
-            log.info("uid %d %s was already %s: filing it again", uid, message_id, verdict)
-        elif delivery := self._download(uid, uidvalidity, size):
+            log.info("uid %d was already %s: filing it again", message.uid, verdict)
+        elif delivery := self._delivery(message):
             try:
                 verdict = self.ingestor.ingest(delivery)
             except Exception as exc:
-                return self._left(uid, exc)
-        return bool(verdict) and self._file(uid, verdict)
+                return self._left(message.uid, exc)
+        return bool(verdict) and self._file(message.uid, verdict)
 
     def _left(self, uid: int, exc: Exception) -> bool:
         """The ingestor raised (say the database is down): leave ``uid`` for the next pass."""
@@ -185,17 +238,22 @@ class MailboxWatcher:
         log.error("uid %d: ingestor raised %s; left in place", uid, _describe(exc), exc_info=debug)
         return False
 
-    def _download(self, uid: int, uidvalidity: int, size: int) -> Delivery | None:
-        client = self._require()
+    def _delivery(self, message: _Waiting) -> Delivery | None:
+        """The message as fetched with its chunk; only the header section when oversized."""
+        uid, uidvalidity, size = message.uid, message.uidvalidity, message.size
+        if message.raw is not None:
+            return Delivery(
+                uid, uidvalidity, size, message.raw, _header_block(message.raw), self.mailbox_key
+            )
         oversized = size > self.config.max_message_size
         if oversized:
             log.warning("uid %d is %d bytes, over max_message_size: headers only", uid, size)
-        items = ["BODY.PEEK[HEADER]"] if oversized else ["BODY.PEEK[HEADER]", "BODY.PEEK[]"]
-        data = client.fetch([uid], items).get(uid)
+        items = ["BODY.PEEK[HEADER]"] if oversized else ["BODY.PEEK[]"]
+        data = self._require().fetch([uid], items).get(uid)
         if data is None:  # expunged by someone else meanwhile
             return None
         raw = None if oversized else data.get(b"BODY[]")
-        header = _section(data, b"BODY[HEADER") or b""
+        header = _section(data, b"BODY[HEADER") or (_header_block(raw) if raw else b"")
         return Delivery(uid, uidvalidity, size, raw, header, self.mailbox_key)
 
     def _file(self, uid: int, verdict: str) -> bool:
@@ -288,6 +346,15 @@ class MailboxWatcher:
             if not responses and _readable(client.socket()):
                 break  # EOF pending: idle_done below raises
         client.idle_done()  # a dead or silent server raises here (EOF or read timeout)
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The header section of a raw message (up to and including the blank line)."""
+    ends = [(end, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (end := raw.find(sep)) >= 0]
+    if not ends:
+        return raw
+    end, length = min(ends)
+    return raw[: end + length]
 
 
 def _section(data: dict[bytes, Any], prefix: bytes) -> bytes | None:

@@ -8,18 +8,26 @@ commit together or not at all, and the same duty can never queue the same mail t
 
 from __future__ import annotations
 
+import functools
+import io
 import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.headerregistry import Address as HeaderAddress
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.charset import BASE64, QP, Charset
+from email.encoders import encode_base64
+from email.generator import BytesGenerator
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mailflow.config import Person, unique_people
@@ -27,6 +35,12 @@ from mailflow.context import Context
 from mailflow.models import OutboxMessage, Request
 
 log = logging.getLogger("mailflow.outbox")
+
+_WIRE = compat32.clone(linesep="\r\n", max_line_length=76)
+_BASE64_UTF8 = Charset("utf-8")
+_BASE64_UTF8.header_encoding = _BASE64_UTF8.body_encoding = BASE64
+_QP_UTF8 = Charset("utf-8")
+_QP_UTF8.header_encoding, _QP_UTF8.body_encoding = BASE64, QP
 
 
 @dataclass
@@ -45,10 +59,14 @@ class Mail:
     attachments: Sequence[tuple[str, str, bytes]] = field(default=())  # (filename, mime type, data)
 
 
-def enqueue(session: Session, ctx: Context, mail: Mail) -> OutboxMessage | None:
-    """Store ``mail`` unless a mail with the same dedupe key exists; returns the new row."""
+def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
+    """Store ``mail`` unless a mail with its dedupe key exists; returns the new Message-ID.
+
+    The insert ignores a conflicting dedupe key, so a second process queueing the same mail a
+    moment later leaves the first one standing and its own transaction intact.
+    """
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == mail.dedupe_key)):
-        log.info("outbox skip key=%s (already queued)", mail.dedupe_key)
+        log.debug("outbox skip key=%s (already queued)", mail.dedupe_key)
         return None
     to, cc, bcc = _recipients(ctx, mail)
     if not to and not cc:
@@ -59,29 +77,46 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> OutboxMessage | None:
     )
     subject = _tagged(rendered.subject, mail.request)
     message_id = f"<{mail.kind}.{secrets.token_hex(10)}@{ctx.config.mail_domain}>"
-    message = _build(ctx, mail, to, cc, subject, message_id, rendered.text, rendered.html)
-    row = OutboxMessage(
-        dedupe_key=mail.dedupe_key,
-        message_id=message_id,
-        kind=mail.kind,
-        request_id=mail.request.id if mail.request else None,
-        mail_from=ctx.config.smtp.from_address,
-        to_addrs=[p.address for p in to],
-        cc_addrs=[p.address for p in cc],
-        bcc_addrs=bcc,
-        subject=subject,
-        raw=message.as_bytes(),
-        created_at=ctx.now,
-        next_attempt_at=ctx.now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:  # another process queued the same key a moment ago
+    raw = _build(ctx, mail, to, cc, subject, message_id, rendered.text, rendered.html)
+    values = {
+        "dedupe_key": mail.dedupe_key,
+        "message_id": message_id,
+        "kind": mail.kind,
+        "request_id": mail.request.id if mail.request else None,
+        "mail_from": ctx.config.smtp.from_address,
+        "to_addrs": [p.address for p in to],
+        "cc_addrs": [p.address for p in cc],
+        "bcc_addrs": bcc,
+        "subject": subject,
+        "raw": raw,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": ctx.now,
+        "next_attempt_at": ctx.now,
+        "last_error": "",
+        "claimed_by": "",
+    }
+    inserted = session.execute(
+        _insert_ignoring_duplicates(session.get_bind().dialect.name), values
+    ).first()
+    if inserted is None:
         log.info("outbox skip key=%s (queued concurrently)", mail.dedupe_key)
         return None
-    log.info("outbox queued key=%s message_id=%s to=%s", mail.dedupe_key, message_id, row.to_addrs)
-    return row
+    log.info(
+        "outbox queued key=%s message_id=%s to=%s", mail.dedupe_key, message_id, values["to_addrs"]
+    )
+    return message_id
+
+
+@functools.cache
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
 
 
 def _recipients(ctx: Context, mail: Mail) -> tuple[list[Person], list[Person], list[str]]:
@@ -104,9 +139,29 @@ def _tagged(subject: str, request: Request | None) -> str:
     return f"[{request.number}] {subject}"
 
 
-def _header_address(person: Person) -> HeaderAddress:
-    local, _, domain = person.address.partition("@")
-    return HeaderAddress(display_name=" ".join(person.name.split()), username=local, domain=domain)
+def _header_address(person: Person) -> str:
+    name = " ".join(person.name.split())  # no CR/LF can reach a header
+    return formataddr((name, person.address), charset="utf-8")
+
+
+def _header_text(text: str) -> str:
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
+def _text_part(body: str, subtype: str, language: str) -> MIMEText:
+    # Chinese text is shortest in base64; English stays readable in quoted-printable.
+    return MIMEText(body, subtype, _BASE64_UTF8 if language == "zh" else _QP_UTF8)
+
+
+def _attachment_part(filename: str, mime_type: str, data: bytes) -> MIMEBase:
+    maintype, _, subtype = mime_type.partition("/")
+    part = MIMEBase(maintype, subtype or "octet-stream")
+    part.set_payload(data)
+    encode_base64(part)
+    name: str | tuple[str, str, str] = filename if filename.isascii() else ("utf-8", "", filename)
+    part.set_param("name", name)
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    return part
 
 
 def _build(
@@ -118,36 +173,41 @@ def _build(
     message_id: str,
     text: str,
     html: str,
-) -> EmailMessage:
+) -> bytes:
+    body: Message = MIMEMultipart(
+        "alternative",
+        _subparts=[
+            _text_part(text, "plain", mail.language),
+            _text_part(html, "html", mail.language),
+        ],
+    )
+    if mail.attachments:
+        body = MIMEMultipart(
+            "mixed", _subparts=[body, *(_attachment_part(*a) for a in mail.attachments)]
+        )
     smtp = ctx.config.smtp
-    message = EmailMessage(policy=SMTP)
-    message["From"] = _header_address(Person(smtp.from_address, smtp.from_name))
+    body["From"] = _header_address(Person(smtp.from_address, smtp.from_name))
     if to:
-        message["To"] = [_header_address(p) for p in to]
+        body["To"] = ", ".join(_header_address(p) for p in to)
     if cc:
-        message["Cc"] = [_header_address(p) for p in cc]
-    message["Subject"] = subject
-    message["Date"] = format_datetime(ctx.now)
-    message["Message-ID"] = message_id
+        body["Cc"] = ", ".join(_header_address(p) for p in cc)
+    body["Subject"] = _header_text(subject)
+    body["Date"] = format_datetime(ctx.now)
+    body["Message-ID"] = message_id
     references = [
         r for r in (mail.request.form_message_id if mail.request else "", *mail.references) if r
     ]
     if mail.answers:
-        message["In-Reply-To"] = mail.answers
+        body["In-Reply-To"] = mail.answers
         references.append(mail.answers)
     if references:
-        message["References"] = " ".join(dict.fromkeys(references))
-    message["Auto-Submitted"] = "auto-replied" if mail.answers else "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message["X-Mailflow-Kind"] = mail.kind
+        body["References"] = " ".join(dict.fromkeys(references))
+    body["Auto-Submitted"] = "auto-replied" if mail.answers else "auto-generated"
+    body["X-Auto-Response-Suppress"] = "All"
+    body["X-Mailflow-Kind"] = mail.kind
     if mail.request:
-        message["X-Mailflow-Case"] = mail.request.number
-    message["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
-    for filename, mime_type, data in mail.attachments:
-        maintype, _, subtype = mime_type.partition("/")
-        message.add_attachment(
-            data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
-        )
-    return message
+        body["X-Mailflow-Case"] = mail.request.number
+    body["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, policy=_WIRE).flatten(body)
+    return buffer.getvalue()

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import ssl
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -27,12 +28,15 @@ from mailflow.config import SmtpConfig
 from mailflow.models import OutboxMessage
 
 log = logging.getLogger("mailflow.sender")
+_OUTBOX = OutboxMessage.__table__
 
 CLAIM_FOR = dt.timedelta(minutes=2)
 FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_RETRY = dt.timedelta(hours=1)
 GIVE_UP_AFTER = dt.timedelta(days=2)
 BATCH_SIZE = 50
+KEEP_CONNECTION = dt.timedelta(seconds=30)  # reuse an idle SMTP connection this long
+RELEASE_DEAD_CLAIMS_EVERY = 60.0  # seconds between looks for rows claimed by dead processes
 
 
 def utcnow() -> dt.datetime:
@@ -52,6 +56,12 @@ class DrainReport:
     def __str__(self) -> str:
         return f"sent={self.sent} deferred={self.deferred} failed={self.failed}"
 
+    def __iadd__(self, other: DrainReport) -> DrainReport:
+        self.sent += other.sent
+        self.deferred += other.deferred
+        self.failed += other.failed
+        return self
+
 
 class _Transient(Exception):
     """A delivery problem worth retrying (4xx, connection trouble)."""
@@ -61,16 +71,26 @@ class _Permanent(Exception):
     """A delivery problem retrying cannot fix (5xx)."""
 
 
+class _NoConnection(_Transient):
+    """The SMTP server cannot be reached: nothing in the batch can go now."""
+
+
 class Sender:
     def __init__(self, smtp: SmtpConfig, sessions: sessionmaker[Session]) -> None:
         self.smtp = smtp
         self.sessions = sessions
         self.instance = instance_name()
+        self._tls: ssl.SSLContext | None = None
+        self._client: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._released_at = -RELEASE_DEAD_CLAIMS_EVERY
 
     async def drain(self) -> DrainReport:
         """Send every row that is due, batch after batch, until none is left."""
         report = DrainReport()
-        self.release_dead_claims()
+        if time.monotonic() - self._released_at > RELEASE_DEAD_CLAIMS_EVERY:
+            self.release_dead_claims()
+            self._released_at = time.monotonic()
         while batch := self._claim():
             await self._send_batch(batch, report)
         if report.sent or report.deferred or report.failed:
@@ -136,46 +156,74 @@ class Sender:
                 )
             )
 
+    async def close(self) -> None:
+        """Say QUIT on the kept connection, if there is one."""
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+    async def _connection(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """The kept connection (reused within KEEP_CONNECTION), else a new one; (client, reused)."""
+        stale = time.monotonic() - self._last_used > KEEP_CONNECTION.total_seconds()
+        if self._client is not None and (stale or not self._client.is_connected):
+            await self.close()
+        reused = self._client is not None
+        if self._client is None:
+            self._client = await self._connect()
+        self._last_used = time.monotonic()
+        return self._client, reused
+
     async def _send_batch(self, rows: list[OutboxMessage], report: DrainReport) -> None:
-        client: aiosmtplib.SMTP | None = None
-        try:
-            for index, row in enumerate(rows):
-                if client is None or not client.is_connected:
-                    try:
-                        client = await self._connect()
-                    except _Transient as exc:
-                        for waiting in rows[index:]:
-                            self._defer(waiting, str(exc), report)
-                        return
-                try:
-                    await self._send_one(client, row)
-                except _Permanent as exc:
-                    self._mark_failed(row, str(exc))
-                    report.failed += 1
-                except _Transient as exc:
-                    self._defer(row, str(exc), report)
-                except (aiosmtplib.SMTPException, OSError) as exc:
-                    self._defer(row, f"{type(exc).__name__}: {exc}", report)
-                    client = None
-                else:
-                    self._mark_sent(row)
-                    report.sent += 1
-        finally:
-            if client is not None and client.is_connected:
-                try:
-                    await client.quit()
-                except (aiosmtplib.SMTPException, OSError):
+        for index, row in enumerate(rows):
+            try:
+                await self._deliver(row)
+            except _Permanent as exc:
+                self._mark_failed(row, str(exc))
+                report.failed += 1
+            except _NoConnection as exc:
+                for waiting in rows[index:]:
+                    self._defer(waiting, str(exc), report)
+                return
+            except _Transient as exc:
+                self._defer(row, str(exc), report)
+            else:
+                self._mark_sent(row)
+                report.sent += 1
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        """Send one row; a kept connection the server dropped meanwhile is replaced once."""
+        for attempt in (1, 2):
+            try:
+                client, reused = await self._connection()
+            except _Transient as exc:
+                raise _NoConnection(str(exc)) from exc
+            try:
+                await self._send_one(client, row)
+                return
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError) as exc:
+                self._client = None
+                client.close()
+                if not reused or attempt == 2:
+                    raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            except aiosmtplib.SMTPException as exc:
+                if not isinstance(exc, aiosmtplib.SMTPResponseException):
+                    self._client = None
                     client.close()
+                raise _Transient(f"{type(exc).__name__}: {exc}") from exc
 
     async def _connect(self) -> aiosmtplib.SMTP:
         smtp = self.smtp
-        context = ssl.create_default_context(cafile=smtp.ca_file or None)
+        if smtp.security != "none" and self._tls is None:
+            self._tls = ssl.create_default_context(cafile=smtp.ca_file or None)
         client = aiosmtplib.SMTP(
             hostname=smtp.host,
             port=smtp.port,
             use_tls=smtp.security == "ssl",
             start_tls=smtp.security == "starttls",
-            tls_context=context if smtp.security != "none" else None,
+            tls_context=self._tls,
             timeout=smtp.timeout.delta.total_seconds(),
         )
         try:
@@ -211,20 +259,17 @@ class Sender:
             )
             row.last_error = f"partly refused: {detail}"
 
-    def _mark_sent(self, row: OutboxMessage) -> None:
+    def _finish(self, row: OutboxMessage, **values: object) -> None:
+        """Record one delivery attempt of ``row`` and release its claim (a Core UPDATE: hot path)."""
         with self.sessions.begin() as session:
             session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(
-                    status="sent",
-                    sent_at=utcnow(),
-                    attempts=row.attempts + 1,
-                    claimed_by="",
-                    claimed_until=None,
-                    last_error=row.last_error,
-                )
+                _OUTBOX.update()
+                .where(_OUTBOX.c.id == row.id)
+                .values(attempts=row.attempts + 1, claimed_by="", claimed_until=None, **values)
             )
+
+    def _mark_sent(self, row: OutboxMessage) -> None:
+        self._finish(row, status="sent", sent_at=utcnow(), last_error=row.last_error)
         log.info(
             "sent message_id=%s key=%s to=%s",
             row.message_id,
@@ -233,18 +278,7 @@ class Sender:
         )
 
     def _mark_failed(self, row: OutboxMessage, reason: str) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(
-                    status="failed",
-                    attempts=row.attempts + 1,
-                    last_error=reason,
-                    claimed_by="",
-                    claimed_until=None,
-                )
-            )
+        self._finish(row, status="failed", last_error=reason)
         log.error("failed message_id=%s key=%s: %s", row.message_id, row.dedupe_key, reason)
 
     def _defer(self, row: OutboxMessage, reason: str, report: DrainReport) -> None:
@@ -254,18 +288,7 @@ class Sender:
             report.failed += 1
             return
         delay = min(FIRST_RETRY * 2**row.attempts, LONGEST_RETRY)
-        with self.sessions.begin() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(
-                    attempts=row.attempts + 1,
-                    next_attempt_at=now + delay,
-                    last_error=reason,
-                    claimed_by="",
-                    claimed_until=None,
-                )
-            )
+        self._finish(row, next_attempt_at=now + delay, last_error=reason)
         report.deferred += 1
         log.warning(
             "deferred message_id=%s key=%s attempt=%d retry_in=%ds: %s",

@@ -379,6 +379,7 @@ class ReceivedMessage:
     content: bytes
     mail_options: list[str] = field(default_factory=list)
     reply: str = "250 OK"
+    received_at: float = field(default_factory=time.monotonic)  # when DATA was answered
 
     def message(self) -> email.message.EmailMessage:
         return email.message_from_bytes(self.content, policy=email.policy.default)  # type: ignore[return-value]

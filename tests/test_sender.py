@@ -62,7 +62,7 @@ def queue(sessions, count: int) -> list[str]:
             )
             for i in range(count)
         ]
-        return [row.message_id for row in rows if row]
+        return [message_id for message_id in rows if message_id]
 
 
 def sender_for(peer, sessions, **overrides) -> Sender:

@@ -30,7 +30,9 @@ def test_check_names_what_fails(mailflow_sqlite: Mailflow) -> None:
 
 def test_requests_list_and_show(mailflow_sqlite: Mailflow) -> None:
     flow = mailflow_sqlite
-    flow.deliver(message(sender=("张伟", "zhang.wei@example.com"), subject="申请", text=REQUEST_FORM_ZH))
+    flow.deliver(
+        message(sender=("张伟", "zhang.wei@example.com"), subject="申请", text=REQUEST_FORM_ZH)
+    )
     flow.run_once()
     listing = flow.cli("requests", "list").stdout
     number = listing.splitlines()[1].split()[0]
@@ -47,7 +49,9 @@ def test_bad_config_exits_2_naming_the_key(tmp_path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('[mailbox]\nsecurity = "tls"\n', encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "mailflow", "-c", str(config), "check"], capture_output=True, text=True
+        [sys.executable, "-m", "mailflow", "-c", str(config), "check"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -59,7 +63,9 @@ def test_sigterm_stops_the_daemon_cleanly(mailflow_sqlite: Mailflow) -> None:
     flow = mailflow_sqlite
     flow.start_daemon()
     time.sleep(2)
-    flow.deliver(message(sender=("张伟", "zhang.wei@example.com"), subject="申请", text=REQUEST_FORM_ZH))
+    flow.deliver(
+        message(sender=("张伟", "zhang.wei@example.com"), subject="申请", text=REQUEST_FORM_ZH)
+    )
     flow.wait_for_mail(3)
     assert flow.stop_daemon(signal.SIGTERM) == 0
     assert "stopped" in flow.log()

@@ -35,7 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mailflow.replies import visible_reply
 
-DEFAULT_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+DEFAULT_CORPORA = next(
+    (
+        p
+        for p in (
+            Path(__file__).resolve().parents[2] / "shared" / "corpora",
+            Path("/work/shared/corpora"),
+        )
+        if p.is_dir()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "corpora",
+)
 Check = Callable[[str], bool]
 
 

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from corpora import CORPORA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,7 @@ from mailflow.parse import (
 )
 
 MAIL = Path(__file__).resolve().parent / "data" / "mail"
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+
 CST = dt.timezone(dt.timedelta(hours=8))
 
 

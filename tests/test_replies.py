@@ -8,11 +8,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from corpora import CORPORA
 
 from mailflow.replies import ReplyParts, split_reply, visible_reply
 
 DATA = Path(__file__).resolve().parent / "data" / "replies"
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+
 SCORER = Path(__file__).resolve().parents[1] / "benchmarks" / "reply_trimming.py"
 POOLED_FLOOR = 0.88  # achieved 127/142 = 89.4% (unique inputs), rounded down
 REQUEST_TO_CONFIRM = "请回复确认"  # in every quoted minutes mail of tests/data/replies

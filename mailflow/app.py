@@ -8,12 +8,14 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailflow import db
+from mailflow import db, sweeps
 from mailflow.config import Config
 from mailflow.context import Context
 from mailflow.ingest import Ingest
 from mailflow.mailbox import MailboxWatcher
+from mailflow.models import OutboxMessage
 from mailflow.sender import Sender
+from mailflow.sweeps import DutyReport
 
 
 def utcnow() -> dt.datetime:
@@ -29,6 +31,13 @@ class App:
         self.context = Context.build(config, clock())
         self.ingest = Ingest(self.context, self.sessions, clock=clock)
         self.sender = Sender(config.smtp, self.sessions)
+
+    def run_duties(self, now: dt.datetime | None = None) -> DutyReport:
+        """Every time-based duty as of ``now`` (default: the clock)."""
+        return sweeps.run_duties(self.sessions, self.context.at(now or self.clock()))
+
+    def preview_duties(self, now: dt.datetime) -> list[OutboxMessage]:
+        return sweeps.preview_duties(self.sessions, self.context.at(now))
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)

@@ -1,14 +1,16 @@
-"""Request numbers and lookups of cases shared by handlers, sweeps and the CLI."""
+"""Request numbers and lookups of cases shared by ingest, handlers, sweeps and the CLI."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mailflow.models import Counter, Request
+from mailflow.models import Counter, InboundMessage, OutboxMessage, ReplyToken, Request
+from mailflow.router import Thread
 
 
 def next_value(session: Session, name: str) -> int:
@@ -46,3 +48,55 @@ def allocate_number(session: Session, prefix: str, year: int, wanted: str = "") 
 
 def find_request(session: Session, number: str) -> Request | None:
     return session.scalar(select(Request).where(Request.number == number.upper()))
+
+
+def thread_of_request(request: Request, answered_kind: str = "") -> Thread:
+    involved = tuple(d.department for d in request.departments)
+    departments = tuple(
+        dict.fromkeys((request.requesting_department, request.lead_department, *involved))
+    )
+    return Thread(
+        request_number=request.number,
+        answered_kind=answered_kind,
+        status=request.status,
+        requester=request.requester,
+        departments=departments,
+        involved=involved,
+    )
+
+
+class DatabaseThreads:
+    """:class:`mailflow.router.ThreadLookup` over the outbox, the inbound ledger and reply tokens."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def thread_of(self, message_ids: Sequence[str]) -> Thread | None:
+        for message_id in message_ids:
+            sent = self.session.execute(
+                select(OutboxMessage.kind, OutboxMessage.request_id).where(
+                    OutboxMessage.message_id == message_id
+                )
+            ).first()
+            if sent is not None and sent.request_id is not None:
+                return self._thread(sent.request_id, sent.kind)
+            received = self.session.scalar(
+                select(InboundMessage.request_id).where(
+                    InboundMessage.message_id == message_id, InboundMessage.request_id.is_not(None)
+                )
+            )
+            if received is not None:
+                return self._thread(received, "")
+        return None
+
+    def thread_of_token(self, token: str) -> Thread | None:
+        row = self.session.get(ReplyToken, token)
+        return self._thread(row.request_id, row.kind) if row else None
+
+    def thread_of_number(self, number: str) -> Thread | None:
+        request = find_request(self.session, number)
+        return thread_of_request(request) if request else None
+
+    def _thread(self, request_id: int, kind: str) -> Thread | None:
+        request = self.session.get(Request, request_id)
+        return thread_of_request(request, kind) if request else None

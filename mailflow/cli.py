@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from mailflow import reports
 from mailflow.app import App
 from mailflow.config import ConfigError, load_config
+from mailflow.sender import DrainReport
 
 
 class CommandError(Exception):
@@ -35,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the daemon: watch the mailbox, process, send, schedule")
     run.add_argument("--once", action="store_true", help="process what is waiting, send, and exit")
     commands.add_parser("check", help="validate the config and test IMAP, SMTP and the database")
+    tick = commands.add_parser(
+        "tick", help="run every time-based duty (chasers, escalations, …) and send"
+    )
+    tick.add_argument(
+        "--at", type=_moment, help="as of this moment (ISO 8601, e.g. 2026-12-01T10:00+08:00)"
+    )
+    preview = commands.add_parser("preview", help="print what tick would send, without sending")
+    preview.add_argument("--at", type=_moment, help="as of this moment (ISO 8601); default now")
 
     database = commands.add_parser("db", help="database schema")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -48,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "list", help="open requests, their stage and who is late"
     )
     listing.add_argument("--all", action="store_true", help="include closed requests")
+    listing.add_argument("--at", type=_moment, help="who is late as of this moment (default now)")
     show = requests_commands.add_parser("show", help="the whole record of one request")
     show.add_argument("number", help="request number, e.g. REQ-2026-0001")
     show.add_argument("--format", choices=("text", "md", "html"), default="text")
@@ -84,14 +95,18 @@ def _dispatch(app: App, args: argparse.Namespace) -> int:
         return 0
     if args.command == "run":
         return _run(app, once=args.once)
+    if args.command == "tick":
+        print(app.run_duties(_localised(app, args.at)))
+        print(asyncio.run(_drain(app)))
+        return 0
+    if args.command == "preview":
+        print(_preview(app, _localised(app, args.at) or app.clock()))
+        return 0
     if args.command == "requests":
         with app.sessions() as session:
             if args.requests_command == "list":
-                print(
-                    reports.request_list(
-                        session, app.context.at(app.clock()), include_closed=args.all
-                    )
-                )
+                now = _localised(app, args.at) or app.clock()
+                print(reports.request_list(session, app.context.at(now), include_closed=args.all))
             else:
                 record = reports.request_record(session, app.context, args.number, args.format)
                 if record is None:
@@ -111,6 +126,42 @@ def _run(app: App, *, once: bool) -> int:
 
     asyncio.run(serve(app))
     return 0
+
+
+async def _drain(app: App) -> DrainReport:
+    try:
+        return await app.sender.drain()
+    finally:
+        await app.sender.close()
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time (2026-12-01T10:00+08:00)"
+        ) from None
+
+
+def _localised(app: App, moment: dt.datetime | None) -> dt.datetime | None:
+    """A time without a zone is read in the organisation's time zone."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=app.config.organization.tz)
+    return moment
+
+
+def _preview(app: App, at: dt.datetime) -> str:
+    rows = app.preview_duties(at)
+    if not rows:
+        return f"nothing would be sent as of {at.isoformat(timespec='minutes')}"
+    lines = [f"{len(rows)} mail(s) would be sent as of {at.isoformat(timespec='minutes')}:"]
+    for row in rows:
+        cc = f" cc {', '.join(row.cc_addrs)}" if row.cc_addrs else ""
+        lines.append(
+            f"- {row.kind} to {', '.join(row.to_addrs)}{cc}: {row.subject}  [{row.dedupe_key}]"
+        )
+    return "\n".join(lines)
 
 
 def _check(app: App) -> int:

@@ -262,6 +262,7 @@ class OrganizationConfig:
     admin_archive: str = ""
     knowledge_base: Path = Path("knowledge-base")
     request_prefix: str = "REQ"
+    admin: str = ""  # the operator: daily failure digest (defaults to admin_archive)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -286,6 +287,7 @@ class MailboxConfig:
     max_message_size: int = 25 * 1024 * 1024
     max_attachment_size: int = 10 * 1024 * 1024
     max_attachments: int = 20
+    reply_tokens: bool = True  # Reply-To: coordination+TOKEN@… on mail about a case
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,17 @@ class Config:
         return (domain == own_domain and local.split("+", 1)[0] == own_local) or (
             bool(mailbox_user) and address.lower() == mailbox_user
         )
+
+    def reply_token_of(self, address: str) -> str:
+        """``TOKEN`` of ``coordination+TOKEN@domain`` (our sub-address), else ""."""
+        local, _, domain = address.lower().partition("@")
+        own_local, _, own_domain = self.smtp.from_address.lower().partition("@")
+        base, plus, token = local.partition("+")
+        return token if plus and base == own_local and domain == own_domain else ""
+
+    def reply_address(self, token: str) -> str:
+        local, _, domain = self.smtp.from_address.partition("@")
+        return f"{local}+{token}@{domain}"
 
     def may_submit(self, address: str) -> bool:
         """Known staff, or anyone in an allowed domain."""
@@ -521,7 +534,7 @@ def _parse_clock(value: Any, key: str) -> dt.time:
 def _organization(r: _Reader, base: Path) -> OrganizationConfig:
     r.only(
         "name", "language", "timezone", "holidays", "extra_holidays", "extra_workdays",
-        "allowed_domains", "admin_archive", "knowledge_base", "request_prefix",
+        "allowed_domains", "admin_archive", "knowledge_base", "request_prefix", "admin",
     )  # fmt: skip
     timezone = r.string("timezone", "Asia/Shanghai")
     try:
@@ -542,6 +555,8 @@ def _organization(r: _Reader, base: Path) -> OrganizationConfig:
     archive = r.string("admin_archive", "")
     if archive:
         archive = parse_person(archive, r.key("admin_archive")).address
+    admin = r.string("admin", "")
+    admin = parse_person(admin, r.key("admin")).address if admin else archive
     prefix = r.string("request_prefix", "REQ")
     if not re.fullmatch(r"[A-Z][A-Z0-9]{0,9}", prefix):
         raise ConfigError(
@@ -559,6 +574,7 @@ def _organization(r: _Reader, base: Path) -> OrganizationConfig:
         admin_archive=archive,
         knowledge_base=knowledge_base if knowledge_base.is_absolute() else base / knowledge_base,
         request_prefix=prefix,
+        admin=admin,
     )
 
 
@@ -567,6 +583,7 @@ def _mailbox(r: _Reader) -> MailboxConfig:
         "host", "port", "security", "username", "password", "password_env", "folder",
         "processed_folder", "failed_folder", "poll_interval", "idle_renew", "ca_file", "auth",
         "oauth_token_command", "max_message_size", "max_attachment_size", "max_attachments",
+        "reply_tokens",
     )  # fmt: skip
     security = r.string("security", "ssl", SECURITY_MODES)
     return MailboxConfig(
@@ -586,6 +603,7 @@ def _mailbox(r: _Reader) -> MailboxConfig:
         max_message_size=r.size("max_message_size", MailboxConfig.max_message_size),
         max_attachment_size=r.size("max_attachment_size", MailboxConfig.max_attachment_size),
         max_attachments=r.integer("max_attachments", MailboxConfig.max_attachments, 0, 1000),
+        reply_tokens=r.boolean("reply_tokens", True),
     )
 
 

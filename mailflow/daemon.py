@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import threading
 from dataclasses import dataclass, field
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from mailflow.app import App
 from mailflow.sender import DrainReport
+from mailflow.sweeps import DutyReport
 
 log = logging.getLogger("mailflow.daemon")
 
@@ -38,17 +42,43 @@ async def serve(app: App) -> None:
     )
     watcher.start()
     sender = asyncio.create_task(_send_loop(app, wake, stop), name="sender")
+    scheduler = _duty_scheduler(app, wake)
+    scheduler.start()
     log.info(
         "mailflow running: watching %s on %s", app.config.mailbox.folder, app.config.mailbox.host
     )
 
     await stop.wait()
     log.info("stopping: finishing the message in hand")
+    scheduler.shutdown(wait=False)
     watcher_stop.set()
     await asyncio.to_thread(watcher.join)
     wake.set()
     await sender
     log.info("stopped")
+
+
+def _duty_scheduler(app: App, wake: asyncio.Event) -> AsyncIOScheduler:
+    """Tick the duties every ``schedule.tick_interval``; a late tick is coalesced, never dropped."""
+
+    async def tick() -> None:
+        try:
+            await asyncio.to_thread(app.run_duties)
+        except Exception:  # the database may be down: the next tick catches up
+            log.exception("duties failed; the next tick catches up")
+        wake.set()
+
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=app.config.schedule.tick_interval.delta.total_seconds(),
+        next_run_time=dt.datetime.now(dt.UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
+    return scheduler
 
 
 async def _send_loop(app: App, wake: asyncio.Event, stop: asyncio.Event) -> None:
@@ -81,6 +111,7 @@ async def once(app: App) -> OnceReport:
         wake.clear()
         report.sending += await app.sender.drain()
     report.filed, report.processing_seconds = processing.result(), loop.time() - started
+    report.duties = await asyncio.to_thread(app.run_duties)
     report.sending += await app.sender.drain()
     await app.sender.close()
     report.total_seconds = loop.time() - started
@@ -93,9 +124,10 @@ class OnceReport:
     sending: DrainReport = field(default_factory=DrainReport)
     processing_seconds: float = 0.0
     total_seconds: float = 0.0
+    duties: DutyReport | None = None
 
     def __str__(self) -> str:
         return (
-            f"processed {self.filed} message(s) in {self.processing_seconds:.2f} s; "
+            f"processed {self.filed} message(s) in {self.processing_seconds:.2f} s; {self.duties}; "
             f"{self.sending}; all done in {self.total_seconds:.2f} s"
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -21,12 +21,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow import failpoints, router
-from mailflow.cases import find_request
+from mailflow.cases import DatabaseThreads
 from mailflow.context import Context
 from mailflow.handlers import HANDLERS
 from mailflow.handlers.base import Verdict
 from mailflow.handlers.failure import file_failure
-from mailflow.models import InboundMessage, MailboxCursor, OutboxMessage
+from mailflow.models import InboundMessage, MailboxCursor
 from mailflow.parse import ParsedMail, parse_message
 
 if TYPE_CHECKING:
@@ -46,43 +46,6 @@ def message_key(message_id: str) -> str:
     if message_id and not message_id.startswith("<"):
         message_id = f"<{message_id}>"
     return f"mid:{message_id}"
-
-
-class DatabaseThreads:
-    """:class:`mailflow.router.ThreadLookup` over the outbox and the inbound ledger."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def thread_of(self, message_ids: Sequence[str]) -> router.Thread | None:
-        for message_id in message_ids:
-            sent = self.session.execute(
-                select(OutboxMessage.kind, OutboxMessage.request_id).where(
-                    OutboxMessage.message_id == message_id
-                )
-            ).first()
-            request_id = sent.request_id if sent else self._inbound_request(message_id)
-            if request_id is not None:
-                number = self._number(request_id)
-                return router.Thread(number, sent.kind if sent else "")
-        return None
-
-    def request_exists(self, number: str) -> bool:
-        return find_request(self.session, number) is not None
-
-    def _inbound_request(self, message_id: str) -> int | None:
-        return self.session.scalar(
-            select(InboundMessage.request_id).where(
-                InboundMessage.message_id == message_id, InboundMessage.request_id.is_not(None)
-            )
-        )
-
-    def _number(self, request_id: int) -> str:
-        from mailflow.models import Request
-
-        request = self.session.get(Request, request_id)
-        assert request is not None
-        return request.number
 
 
 class Ingest:
@@ -195,7 +158,8 @@ class Ingest:
                 return existing.folder
             route = router.route(mail, ctx.config, DatabaseThreads(session))
             verdict = HANDLERS[route.handler](mail, session, ctx, route)
-            self._record(session, delivery, ctx, mail, mail.dedupe_key, verdict, route.handler)
+            how = f"{route.handler}: {route.reason}"[:200]
+            self._record(session, delivery, ctx, mail, mail.dedupe_key, verdict, how)
             failpoints.hit("ingest.before_commit")
         self._committed(delivery, mail, verdict)
         return verdict.folder

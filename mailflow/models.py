@@ -81,7 +81,7 @@ class InboundMessage(Base):
     verdict: Mapped[str] = mapped_column(String(40))
     folder: Mapped[str] = mapped_column(String(16))  # processed | failed
     reason: Mapped[str] = mapped_column(Text, default="")
-    route: Mapped[str] = mapped_column(String(40), default="")
+    route: Mapped[str] = mapped_column(String(200), default="")  # handler: why
     body_text: Mapped[str] = mapped_column(Text, default="")
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
 
@@ -136,8 +136,14 @@ class RequestDepartment(Base):
     responder: Mapped[str] = mapped_column(String(320), default="")
     response_text: Mapped[str] = mapped_column(Text, default="")
     response_message_id: Mapped[str] = mapped_column(String(998), default="")
+    chased_at: Mapped[dt.datetime | None]
+    escalated_at: Mapped[dt.datetime | None]
 
     request: Mapped[Request] = relationship(back_populates="departments")
+
+    @property
+    def responded(self) -> bool:
+        return self.responded_at is not None
 
 
 class StoredAttachment(Base):
@@ -178,6 +184,7 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime]
     next_attempt_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[str] = mapped_column(String(80), default="")
     claimed_until: Mapped[dt.datetime | None]
@@ -188,6 +195,18 @@ class OutboxMessage(Base):
         for address in [*self.to_addrs, *self.cc_addrs, *self.bcc_addrs]:
             seen.setdefault(address.lower(), None)
         return list(seen)
+
+
+class ReplyToken(Base):
+    """An unguessable token in a sub-addressed Reply-To (``coordination+TOKEN@…``) of one mail."""
+
+    __tablename__ = "reply_tokens"
+
+    token: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    department: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime]
 
 
 class MailboxCursor(Base):

@@ -8,6 +8,7 @@ commit together or not at all, and the same duty can never queue the same mail t
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import logging
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from mailflow.config import Person, unique_people
 from mailflow.context import Context
-from mailflow.models import OutboxMessage, Request
+from mailflow.models import OutboxMessage, ReplyToken, Request
 
 log = logging.getLogger("mailflow.outbox")
 
@@ -57,6 +58,7 @@ class Mail:
     answers: str = ""  # Message-ID of the mail this one answers: makes it an auto-reply
     references: Sequence[str] = ()
     attachments: Sequence[tuple[str, str, bytes]] = field(default=())  # (filename, mime type, data)
+    department: str = ""  # the department the mail is addressed to, for its reply token
 
 
 def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
@@ -77,7 +79,9 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
     )
     subject = _tagged(rendered.subject, mail.request)
     message_id = f"<{mail.kind}.{secrets.token_hex(10)}@{ctx.config.mail_domain}>"
-    raw = _build(ctx, mail, to, cc, subject, message_id, rendered.text, rendered.html)
+    token = new_reply_token() if mail.request and ctx.config.mailbox.reply_tokens else ""
+    reply_to = ctx.config.reply_address(token) if token else ""
+    raw = _build(ctx, mail, to, cc, subject, message_id, rendered.text, rendered.html, reply_to)
     values = {
         "dedupe_key": mail.dedupe_key,
         "message_id": message_id,
@@ -102,10 +106,32 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
     if inserted is None:
         log.info("outbox skip key=%s (queued concurrently)", mail.dedupe_key)
         return None
+    if token:
+        assert mail.request is not None
+        session.execute(
+            _insert_token(),
+            {
+                "token": token,
+                "request_id": mail.request.id,
+                "kind": mail.kind,
+                "department": mail.department,
+                "created_at": ctx.now,
+            },
+        )
     log.info(
         "outbox queued key=%s message_id=%s to=%s", mail.dedupe_key, message_id, values["to_addrs"]
     )
     return message_id
+
+
+def new_reply_token() -> str:
+    """128 random bits in lower-case base32: survives servers that fold the local part's case."""
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
+
+
+@functools.cache
+def _insert_token() -> Any:
+    return ReplyToken.__table__.insert()
 
 
 @functools.cache
@@ -173,6 +199,7 @@ def _build(
     message_id: str,
     text: str,
     html: str,
+    reply_to: str,
 ) -> bytes:
     body: Message = MIMEMultipart(
         "alternative",
@@ -191,6 +218,8 @@ def _build(
         body["To"] = ", ".join(_header_address(p) for p in to)
     if cc:
         body["Cc"] = ", ".join(_header_address(p) for p in cc)
+    if reply_to:
+        body["Reply-To"] = _header_address(Person(reply_to, smtp.from_name))
     body["Subject"] = _header_text(subject)
     body["Date"] = format_datetime(ctx.now)
     body["Message-ID"] = message_id

@@ -58,6 +58,7 @@ class Renderer:
         self.env.filters["when"] = self._when
         self.env.filters["day"] = self._day
         self.env.filters["urgency"] = self._urgency
+        self.env.filters["span"] = self._span
 
     def render(self, kind: str, language: str, context: dict[str, Any]) -> Rendered:
         values = {"lang": language, **context}
@@ -90,6 +91,24 @@ class Renderer:
         if ctx["lang"] == "zh":
             return f"{day.year}年{day.month}月{day.day}日（周{weekday}）"
         return f"{weekday} {day.day} {day:%b %Y}"
+
+    @jinja2.pass_context
+    def _span(self, ctx: jinja2.runtime.Context, span: dt.timedelta) -> str:
+        """A length of time as people say it: 3小时 / 2天5小时 / 3 hours / 2 days 5 hours."""
+        minutes = max(0, int(span.total_seconds() // 60))
+        days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+        zh = ctx["lang"] == "zh"
+        parts = (
+            [(days, "天", "day"), (hours, "小时", "hour")]
+            if days or hours
+            else [(minutes, "分钟", "minute")]
+        )
+        words = [
+            f"{n}{zh_unit}" if zh else f"{n} {en_unit}{'s' if n != 1 else ''}"
+            for n, zh_unit, en_unit in parts
+            if n or len(parts) == 1
+        ]
+        return ("" if zh else " ").join(words)
 
     @jinja2.pass_context
     def _urgency(self, ctx: jinja2.runtime.Context, urgency: str) -> str:

@@ -1,15 +1,16 @@
 """Which handler a message goes to (pure: mail, config and a thread lookup in; a route out).
 
-Order of questions: is it automatic mail, is the sender allowed to write to us at all, does it
-belong to a case we know (In-Reply-To/References to a message we sent or recorded, else the
-``[REQ-…]`` tag in the subject), and otherwise it is a new request form.
+Order of questions: is it automatic mail, may the sender write to us at all, does it belong
+to a case we know — In-Reply-To/References to a message we sent or recorded, else a reply
+token in a sub-addressed recipient (``coordination+TOKEN@…``), else the ``[REQ-…]`` tag in
+the subject — and who is writing on that case. Anything else is a new request form.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from mailflow.config import Config
@@ -26,15 +27,23 @@ class Route:
 
 @dataclass(frozen=True)
 class Thread:
+    """A case, as far as routing needs to know it."""
+
     request_number: str
-    answered_kind: str  # "" when the referenced message is an inbound one
+    answered_kind: str = ""  # "" when the referenced message is an inbound one
+    status: str = "open"
+    requester: str = ""
+    departments: tuple[str, ...] = ()  # requesting, lead and involved departments
+    involved: tuple[str, ...] = field(default=())
 
 
 class ThreadLookup(Protocol):
     def thread_of(self, message_ids: Sequence[str]) -> Thread | None:
-        """The case a message with one of these Message-IDs belongs to (newest reference first)."""
+        """The case a message with one of these Message-IDs belongs to (first match wins)."""
 
-    def request_exists(self, number: str) -> bool: ...
+    def thread_of_token(self, token: str) -> Thread | None: ...
+
+    def thread_of_number(self, number: str) -> Thread | None: ...
 
 
 def subject_tags(subject: str, prefix: str) -> list[str]:
@@ -54,16 +63,48 @@ def route(mail: ParsedMail, config: Config, lookup: ThreadLookup) -> Route:
             "unknown_sender",
             reason=f"{mail.sender.address} is not in the directory or an allowed domain",
         )
-    referenced = [*reversed(mail.references), *mail.in_reply_to]
+    thread, how = _find_thread(mail, config, lookup)
+    if thread is None:
+        return Route("request", reason="new mail")
+    return _on_case(mail.sender.address, config, thread, how)
+
+
+def _find_thread(
+    mail: ParsedMail, config: Config, lookup: ThreadLookup
+) -> tuple[Thread | None, str]:
+    referenced = [*mail.in_reply_to, *reversed(mail.references)]
     if referenced and (thread := lookup.thread_of(referenced)):
+        return thread, "references"
+    if config.mailbox.reply_tokens:
+        for recipient in [*mail.to, *mail.cc]:
+            token = config.reply_token_of(recipient.address)
+            if token and (thread := lookup.thread_of_token(token)):
+                return thread, "reply token"
+    for number in subject_tags(mail.subject, config.organization.request_prefix):
+        if thread := lookup.thread_of_number(number.upper()):
+            return thread, "subject tag"
+    return None, ""
+
+
+def _on_case(sender: str, config: Config, thread: Thread, how: str) -> Route:
+    """Who is writing on a known case decides what the mail can do."""
+    own = {d.name for d in config.directory.departments_of(sender)}
+    supervisors = {
+        d.supervisor.address
+        for name in thread.departments
+        if (d := config.directory.department(name)) and d.supervisor
+    }
+    participant = (
+        sender == thread.requester or bool(own & set(thread.departments)) or sender in supervisors
+    )
+    reason = f"threaded by {how}"
+    if not participant and how == "subject tag":
         return Route(
-            "reply",
+            "untrusted",
             thread.request_number,
             thread.answered_kind,
-            "threaded by References/In-Reply-To",
+            f"{reason}, sender not on the case",
         )
-    for number in subject_tags(mail.subject, config.organization.request_prefix):
-        number = number.upper()
-        if lookup.request_exists(number):
-            return Route("reply", number, "", "subject tag")
-    return Route("request", reason="new mail")
+    if thread.status == "open" and own & set(thread.involved):
+        return Route("response", thread.request_number, thread.answered_kind, reason)
+    return Route("reply", thread.request_number, thread.answered_kind, reason)

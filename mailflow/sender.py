@@ -278,7 +278,7 @@ class Sender:
         )
 
     def _mark_failed(self, row: OutboxMessage, reason: str) -> None:
-        self._finish(row, status="failed", last_error=reason)
+        self._finish(row, status="failed", failed_at=utcnow(), last_error=reason)
         log.error("failed message_id=%s key=%s: %s", row.message_id, row.dedupe_key, reason)
 
     def _defer(self, row: OutboxMessage, reason: str, report: DrainReport) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailflow.handlers import filed, request
+from mailflow.handlers import filed, request, response
 from mailflow.handlers.base import Handler, Verdict
 
 HANDLERS: dict[str, Handler] = {
@@ -10,6 +10,8 @@ HANDLERS: dict[str, Handler] = {
     "unknown_sender": filed.unknown_sender,
     "reply": filed.reply,
     "request": request.handle,
+    "response": response.handle,
+    "untrusted": filed.untrusted,
 }
 
 __all__ = ["HANDLERS", "Handler", "Verdict"]

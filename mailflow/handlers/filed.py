@@ -1,4 +1,5 @@
-"""Mail that is recorded and filed, never answered: automatic mail and unknown senders.
+"""Mail that is recorded and filed, never answered: automatic mail, unknown senders,
+comments on a case that no stage acts on, and a case's tag used by someone outside the case.
 
 RFC 3834: bounces, auto-replies, list traffic and our own mail get no reply. Unknown senders
 get none either (no backscatter); the operator sees them in the ledger and the logs.
@@ -28,3 +29,8 @@ def reply(mail: ParsedMail, session: Session, ctx: Context, route: Route) -> Ver
     return Verdict(
         "reply_filed", request=find_request(session, route.request_number), reason=route.reason
     )
+
+
+def untrusted(mail: ParsedMail, session: Session, ctx: Context, route: Route) -> Verdict:
+    """A case's tag in the subject, from someone who has no part in the case: not acted on."""
+    return Verdict("untrusted", reason=route.reason)

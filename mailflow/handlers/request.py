@@ -194,5 +194,6 @@ def _notify(session: Session, ctx: Context, request: Request, department: Depart
             request=request,
             context={"request": request, "department": department},
             attachments=[(a.filename, a.content_type, a.data) for a in request.attachments],
+            department=department.name,
         ),
     )

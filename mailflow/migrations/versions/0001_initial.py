@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("verdict", sa.String(length=40), nullable=False),
         sa.Column("folder", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("route", sa.String(length=40), nullable=False),
+        sa.Column("route", sa.String(length=200), nullable=False),
         sa.Column("body_text", sa.Text(), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(

@@ -9,8 +9,19 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mailflow.models import Counter, InboundMessage, OutboxMessage, ReplyToken, Request
+from mailflow.models import (
+    ActionItem,
+    Counter,
+    InboundMessage,
+    Meeting,
+    MeetingAttendee,
+    OutboxMessage,
+    ReplyToken,
+    Request,
+)
 from mailflow.router import Thread
+
+OPEN_ACTIONS = ("not_started", "in_progress", "delayed")
 
 
 def next_value(session: Session, name: str) -> int:
@@ -50,19 +61,37 @@ def find_request(session: Session, number: str) -> Request | None:
     return session.scalar(select(Request).where(Request.number == number.upper()))
 
 
-def thread_of_request(request: Request, answered_kind: str = "") -> Thread:
+def thread_of_request(
+    session: Session, request: Request, answered_kind: str = "", answered_action: str = ""
+) -> Thread:
     involved = tuple(d.department for d in request.departments)
-    departments = tuple(
-        dict.fromkeys((request.requesting_department, request.lead_department, *involved))
+    departments = (request.requesting_department, request.lead_department, *involved)
+    open_actions = select(ActionItem.code).where(
+        ActionItem.request_id == request.id, ActionItem.status.in_(OPEN_ACTIONS)
     )
     return Thread(
         request_number=request.number,
         answered_kind=answered_kind,
+        answered_action=answered_action,
         status=request.status,
+        stage=request.stage,
         requester=request.requester,
-        departments=departments,
+        lead_department=request.lead_department,
+        departments=tuple(dict.fromkeys(departments)),
         involved=involved,
+        organizers=_organizers(session, request),
+        actions=tuple(session.scalars(open_actions)),
     )
+
+
+def _organizers(session: Session, request: Request) -> tuple[str, ...]:
+    """Besides the lead department, who may send notices and minutes: requester, hosts, recorders."""
+    roles = session.scalars(
+        select(MeetingAttendee.address)
+        .join(Meeting, MeetingAttendee.meeting_id == Meeting.id)
+        .where(Meeting.request_id == request.id, MeetingAttendee.role.in_(("host", "recorder")))
+    )
+    return tuple(dict.fromkeys([request.requester, *roles]))
 
 
 class DatabaseThreads:
@@ -74,12 +103,12 @@ class DatabaseThreads:
     def thread_of(self, message_ids: Sequence[str]) -> Thread | None:
         for message_id in message_ids:
             sent = self.session.execute(
-                select(OutboxMessage.kind, OutboxMessage.request_id).where(
-                    OutboxMessage.message_id == message_id
-                )
+                select(
+                    OutboxMessage.kind, OutboxMessage.request_id, OutboxMessage.action_code
+                ).where(OutboxMessage.message_id == message_id)
             ).first()
             if sent is not None and sent.request_id is not None:
-                return self._thread(sent.request_id, sent.kind)
+                return self._thread(sent.request_id, sent.kind, sent.action_code)
             received = self.session.scalar(
                 select(InboundMessage.request_id).where(
                     InboundMessage.message_id == message_id, InboundMessage.request_id.is_not(None)
@@ -91,12 +120,12 @@ class DatabaseThreads:
 
     def thread_of_token(self, token: str) -> Thread | None:
         row = self.session.get(ReplyToken, token)
-        return self._thread(row.request_id, row.kind) if row else None
+        return self._thread(row.request_id, row.kind, row.action_code) if row else None
 
     def thread_of_number(self, number: str) -> Thread | None:
         request = find_request(self.session, number)
-        return thread_of_request(request) if request else None
+        return thread_of_request(self.session, request) if request else None
 
-    def _thread(self, request_id: int, kind: str) -> Thread | None:
+    def _thread(self, request_id: int, kind: str, action: str = "") -> Thread | None:
         request = self.session.get(Request, request_id)
-        return thread_of_request(request, kind) if request else None
+        return thread_of_request(self.session, request, kind, action) if request else None

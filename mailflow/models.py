@@ -113,6 +113,11 @@ class Request(Base):
     reply_deadline: Mapped[dt.datetime]
     all_responded_at: Mapped[dt.datetime | None]
     form_message_id: Mapped[str] = mapped_column(String(998), default="")
+    acceptance_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    acceptance_requested_at: Mapped[dt.datetime | None]
+    accepted_at: Mapped[dt.datetime | None]
+    review_due: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
 
     departments: Mapped[list[RequestDepartment]] = relationship(
         back_populates="request",
@@ -173,6 +178,9 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     kind: Mapped[str] = mapped_column(String(60))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    action_code: Mapped[str] = mapped_column(
+        String(20), default="", server_default=""
+    )  # its action item
     mail_from: Mapped[str] = mapped_column(String(320))
     to_addrs: Mapped[list[str]]
     cc_addrs: Mapped[list[str]]
@@ -197,6 +205,177 @@ class OutboxMessage(Base):
         return list(seen)
 
 
+class Meeting(Base):
+    """A coordination meeting on a request (会议通知), with its attendees."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    topic: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime | None]
+    place: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(Text, default="")
+    materials: Mapped[str] = mapped_column(Text, default="")
+    questions: Mapped[str] = mapped_column(Text, default="")
+    organizer: Mapped[str] = mapped_column(String(320))
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    notice_message_id: Mapped[str] = mapped_column(String(998), default="")
+    created_at: Mapped[dt.datetime]
+
+    attendees: Mapped[list[MeetingAttendee]] = relationship(
+        back_populates="meeting", order_by="MeetingAttendee.id", cascade="all, delete-orphan"
+    )
+    request: Mapped[Request] = relationship()
+
+
+class MeetingAttendee(Base):
+    __tablename__ = "meeting_attendees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="attendee")
+    department: Mapped[str] = mapped_column(String(200), default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="attendees")
+
+
+class Minutes(Base):
+    """One version of the minutes of a meeting (会议纪要) and its sign-off."""
+
+    __tablename__ = "minutes"
+    __table_args__ = (UniqueConstraint("request_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | confirmed | superseded
+    topic: Mapped[str] = mapped_column(Text)
+    held_at: Mapped[dt.datetime | None]
+    held_text: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(Text, default="")
+    host: Mapped[str] = mapped_column(String(320), default="")
+    recorder: Mapped[str] = mapped_column(String(320), default="")
+    discussion: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[str] = mapped_column(Text, default="")  # what changed from the version before
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+    received_at: Mapped[dt.datetime]
+    confirm_by: Mapped[dt.datetime]
+    confirmed_at: Mapped[dt.datetime | None]
+
+    signers: Mapped[list[MinutesSigner]] = relationship(
+        back_populates="minutes", order_by="MinutesSigner.id", cascade="all, delete-orphan"
+    )
+    request: Mapped[Request] = relationship()
+
+
+class MinutesSigner(Base):
+    """An attendee who must sign the minutes off (签字确认) by replying."""
+
+    __tablename__ = "minutes_signers"
+    __table_args__ = (UniqueConstraint("minutes_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="attendee")
+    department: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(
+        String(12), default="pending"
+    )  # pending | signed | objected
+    answered_at: Mapped[dt.datetime | None]
+    objection: Mapped[str] = mapped_column(Text, default="")
+    reply_message_id: Mapped[str] = mapped_column(String(998), default="")
+
+    minutes: Mapped[Minutes] = relationship(back_populates="signers")
+
+
+class ActionItem(Base):
+    """A row of the action tracker (Template 3, 跨部门协作行动跟踪表)."""
+
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # A12
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id"))
+    department: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(320))
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    task: Mapped[str] = mapped_column(Text)
+    due: Mapped[dt.date | None]
+    standard: Mapped[str] = mapped_column(Text, default="")
+    # not_started | in_progress | done | delayed | cancelled
+    status: Mapped[str] = mapped_column(String(12), default="not_started", index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    events: Mapped[list[ActionEvent]] = relationship(
+        back_populates="action", order_by="ActionEvent.id", cascade="all, delete-orphan"
+    )
+    request: Mapped[Request] = relationship()
+
+
+class ActionEvent(Base):
+    """One change of an action item, with the mail that made it."""
+
+    __tablename__ = "action_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    kind: Mapped[str] = mapped_column(String(20))  # created | status | delay | changed | cancelled
+    old_status: Mapped[str] = mapped_column(String(12), default="")
+    new_status: Mapped[str] = mapped_column(String(12), default="")
+    old_due: Mapped[dt.date | None]
+    new_due: Mapped[dt.date | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+
+    action: Mapped[ActionItem] = relationship(back_populates="events")
+
+
+class Review(Base):
+    """A department's review of a closed case (复盘): highlights and shortcomings."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("request_id", "department"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    department: Mapped[str] = mapped_column(String(200))
+    highlights: Mapped[str] = mapped_column(Text, default="")
+    shortcomings: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    responder: Mapped[str] = mapped_column(String(320), default="")
+    replied_at: Mapped[dt.datetime | None]
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+
+
+class CaseEvent(Base):
+    """A step of a case that is not a row elsewhere: acceptance asked, given or refused, closing."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+
+
 class ReplyToken(Base):
     """An unguessable token in a sub-addressed Reply-To (``coordination+TOKEN@…``) of one mail."""
 
@@ -206,6 +385,7 @@ class ReplyToken(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     kind: Mapped[str] = mapped_column(String(60))
     department: Mapped[str] = mapped_column(String(200), default="")
+    action_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
     created_at: Mapped[dt.datetime]
 
 

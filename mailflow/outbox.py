@@ -59,6 +59,7 @@ class Mail:
     references: Sequence[str] = ()
     attachments: Sequence[tuple[str, str, bytes]] = field(default=())  # (filename, mime type, data)
     department: str = ""  # the department the mail is addressed to, for its reply token
+    action_code: str = ""  # the action item the mail is about (A12), so that replies find it
 
 
 def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
@@ -87,6 +88,7 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
         "message_id": message_id,
         "kind": mail.kind,
         "request_id": mail.request.id if mail.request else None,
+        "action_code": mail.action_code,
         "mail_from": ctx.config.smtp.from_address,
         "to_addrs": [p.address for p in to],
         "cc_addrs": [p.address for p in cc],
@@ -115,6 +117,7 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
                 "request_id": mail.request.id,
                 "kind": mail.kind,
                 "department": mail.department,
+                "action_code": mail.action_code,
                 "created_at": ctx.now,
             },
         )

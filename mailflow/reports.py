@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailflow import record
 from mailflow.cases import find_request
 from mailflow.context import Context
-from mailflow.models import InboundMessage, OutboxMessage, Request
-
-
-@dataclass(frozen=True)
-class MailEntry:
-    """One mail of a case, in or out, for the record."""
-
-    direction: str  # in | out
-    at: object
-    parties: str
-    subject: str
-    detail: str
+from mailflow.models import Request
 
 
 def request_list(session: Session, ctx: Context, *, include_closed: bool = False) -> str:
@@ -50,38 +38,7 @@ def request_list(session: Session, ctx: Context, *, include_closed: bool = False
 
 def request_record(session: Session, ctx: Context, number: str, fmt: str) -> str | None:
     request = find_request(session, number)
-    if request is None:
-        return None
-    language = request.language
-    template = "case_record.html.j2" if fmt == "html" else "case_record.md.j2"
-    return ctx.renderer.render_document(
-        template,
-        language,
-        {"org": ctx.config.organization, "request": request, "mails": case_mails(session, request)},
-    ).strip()
-
-
-def case_mails(session: Session, request: Request) -> list[MailEntry]:
-    """Every mail of the case, inbound and outbound, in time order."""
-    entries = [
-        MailEntry("in", m.received_at, m.sender, m.subject, m.verdict)
-        for m in session.scalars(
-            select(InboundMessage).where(InboundMessage.request_id == request.id)
-        )
-    ]
-    entries += [
-        MailEntry(
-            "out",
-            m.created_at,
-            ", ".join(m.to_addrs + m.cc_addrs),
-            m.subject,
-            f"{m.kind} ({m.status})",
-        )
-        for m in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.request_id == request.id)
-        )
-    ]
-    return sorted(entries, key=lambda e: (e.at, e.direction))
+    return record.render(session, ctx, request, fmt) if request else None
 
 
 def _table(rows: list[tuple[str, ...]]) -> str:

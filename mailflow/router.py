@@ -8,11 +8,13 @@ the subject — and who is writing on that case. Anything else is a new request 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mailflow import meetings, minutes, updates
 from mailflow.config import Config
 from mailflow.parse import ParsedMail
 
@@ -31,10 +33,15 @@ class Thread:
 
     request_number: str
     answered_kind: str = ""  # "" when the referenced message is an inbound one
+    answered_action: str = ""  # the action item (A12) the answered mail was about
     status: str = "open"
+    stage: str = "responses"
     requester: str = ""
+    lead_department: str = ""
     departments: tuple[str, ...] = ()  # requesting, lead and involved departments
     involved: tuple[str, ...] = field(default=())
+    organizers: tuple[str, ...] = ()  # besides the lead department: requester, hosts, recorders
+    actions: tuple[str, ...] = ()  # open action items (A12, …)
 
 
 class ThreadLookup(Protocol):
@@ -59,14 +66,12 @@ def route(mail: ParsedMail, config: Config, lookup: ThreadLookup) -> Route:
     if config.is_own_address(mail.sender.address):
         return Route("automatic", reason="sent from mailflow's own address")
     if not config.may_submit(mail.sender.address):
-        return Route(
-            "unknown_sender",
-            reason=f"{mail.sender.address} is not in the directory or an allowed domain",
-        )
+        why = f"{mail.sender.address} is not in the directory or an allowed domain"
+        return Route("unknown_sender", reason=why)
     thread, how = _find_thread(mail, config, lookup)
     if thread is None:
         return Route("request", reason="new mail")
-    return _on_case(mail.sender.address, config, thread, how)
+    return _on_case(mail, mail.sender.address, config, thread, how)
 
 
 def _find_thread(
@@ -86,8 +91,8 @@ def _find_thread(
     return None, ""
 
 
-def _on_case(sender: str, config: Config, thread: Thread, how: str) -> Route:
-    """Who is writing on a known case decides what the mail can do."""
+def _on_case(mail: ParsedMail, sender: str, config: Config, thread: Thread, how: str) -> Route:
+    """Who is writing on a known case, and what, decides what the mail can do."""
     own = {d.name for d in config.directory.departments_of(sender)}
     supervisors = {
         d.supervisor.address
@@ -99,12 +104,43 @@ def _on_case(sender: str, config: Config, thread: Thread, how: str) -> Route:
     )
     reason = f"threaded by {how}"
     if not participant and how == "subject tag":
-        return Route(
-            "untrusted",
-            thread.request_number,
-            thread.answered_kind,
-            f"{reason}, sender not on the case",
-        )
+        reason += ", sender not on the case"
+        return Route("untrusted", thread.request_number, thread.answered_kind, reason)
+    organizer = sender in thread.organizers or thread.lead_department in own
+    handler = _handler_on_case(mail, organizer, sender == thread.requester, own, thread)
+    return Route(handler, thread.request_number, thread.answered_kind, reason)
+
+
+SIGNOFF_KINDS = frozenset({"minutes_distribution", "signoff_chaser", "signoff_unclear"})
+ACCEPTANCE_KINDS = frozenset({"acceptance_request", "acceptance_chaser", "acceptance_unclear"})
+REVIEW_KINDS = frozenset({"review_request", "review_reminder"})
+
+
+def _handler_on_case(
+    mail: ParsedMail, organizer: bool, requester: bool, own: set[str], thread: Thread
+) -> str:
+    """The kind of mail this is on its case: by what it answers, who wrote it, what it says."""
+    if thread.answered_kind in ACCEPTANCE_KINDS or (thread.stage == "acceptance" and requester):
+        return "acceptance"
+    if thread.answered_kind in REVIEW_KINDS or (
+        thread.stage == "review" and own & set(thread.departments)
+    ):
+        return "review"
+    if organizer and minutes.looks_like_minutes(mail):
+        return "minutes"
+    if thread.answered_kind in SIGNOFF_KINDS:
+        return "signoff"
+    if organizer and meetings.looks_like_meeting_notice(mail):
+        return "meeting_notice"
+    if thread.actions and _mentions_update(mail):
+        return "action_update"
     if thread.status == "open" and own & set(thread.involved):
-        return Route("response", thread.request_number, thread.answered_kind, reason)
-    return Route("reply", thread.request_number, thread.answered_kind, reason)
+        return "response"
+    return "reply"
+
+
+def _mentions_update(mail: ParsedMail) -> bool:
+    """Whether the sender's own text holds a status update (``A12：已完成``, ``状态：进行中``)."""
+    day = mail.date.date() if mail.date else dt.date(2000, 1, 1)  # dates are not judged here
+    found, problems = updates.read_updates(mail.text, mail_date=day)
+    return bool(found or problems)

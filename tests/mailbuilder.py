@@ -13,6 +13,8 @@ import quopri
 import uuid
 from email.header import Header
 from email.utils import format_datetime
+from html import escape
+from typing import Any
 
 import docx
 
@@ -162,3 +164,103 @@ def fill_docx(blank: bytes, entries: list[tuple[str, str]], tick: str) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- replies in client styles
+
+
+def _quoted_text(original: Any) -> str:
+    part = original.get_body(("plain",))
+    return part.get_content() if part is not None else ""
+
+
+def _reply_headers(original: Any) -> dict[str, str]:
+    references = " ".join(filter(None, [original.get("References", ""), original["Message-ID"]]))
+    return {"In-Reply-To": original["Message-ID"], "References": references}
+
+
+def _reply_to(original: Any) -> str:
+    reply_to = original.get("Reply-To")
+    return reply_to.addresses[0].addr_spec if reply_to else "coordination@example.com"
+
+
+def reply(
+    original: Any, sender: tuple[str, str], text: str, client: str = "outlook-zh", **extra: Any
+) -> bytes:
+    """A reply to ``original`` (an EmailMessage mailflow sent) as ``client`` writes one.
+
+    Clients: outlook-zh, outlook-en, foxmail (GBK, gb2312 label), qq (HTML only, 原始邮件
+    marker), gmail-zh, apple (iPhone), netease (HTML blockquote), thunderbird.
+    """
+    subject = original["Subject"]
+    quoted = _quoted_text(original)
+    name, addr = sender
+    headers = _reply_headers(original)
+    to = _reply_to(original)
+    if client == "outlook-zh":
+        body = (f"{text}\n\n-----原始邮件-----\n发件人: 跨部门协调中心 <coordination@example.com>\n"
+                f"发送时间: 2026年12月3日 15:02\n收件人: {name} <{addr}>\n主题: {subject}\n\n{quoted}")  # fmt: skip
+        return message(
+            sender=sender, to=to, subject=f"答复: {subject}", text=body, headers=headers, **extra
+        )
+    if client == "outlook-en":
+        body = (
+            f"{text}\n\n________________________________\nFrom: Coordination <coordination@example.com>\n"
+            f"Sent: Thursday, December 3, 2026 3:02 PM\nTo: {name} <{addr}>\n"
+            f"Subject: {subject}\n\n{quoted}"
+        )
+        return message(
+            sender=sender, to=to, subject=f"RE: {subject}", text=body, headers=headers, **extra
+        )
+    if client == "foxmail":
+        quoted_lines = "\n".join(f"> {line}" for line in quoted.splitlines())
+        body = (f"{text}\n\n\n{addr}\n\n发件人： 跨部门协调中心\n发送时间： 2026-12-03 15:02\n"
+                f"收件人： {name}\n主题： {subject}\n{quoted_lines}")  # fmt: skip
+        gbk_safe = body.encode("gbk", "replace").decode("gbk")
+        return message(
+            sender=sender,
+            to=to,
+            subject=f"回复：{subject}",
+            text=gbk_safe,
+            charset="gb2312",
+            headers=headers,
+            **extra,
+        )
+    if client == "qq":
+        html = (f"<div>{escape(text).replace(chr(10), '<br>')}</div><div><br></div>"
+                '<div style="font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px 0;">'
+                "------------------&nbsp;原始邮件&nbsp;------------------</div>"
+                '<div style="font-size: 12px;background:#efefef;padding:8px;">'
+                "<div><b>发件人:</b>&nbsp;\"跨部门协调中心\"&lt;coordination@example.com&gt;;</div>"
+                "<div><b>发送时间:</b>&nbsp;2026年12月3日(星期四) 下午3:02</div></div>"
+                f"<div>{escape(quoted).replace(chr(10), '<br>')}</div>")  # fmt: skip
+        return message(
+            sender=sender, to=to, subject=f"回复：{subject}", html=html, headers=headers, **extra
+        )
+    if client == "gmail-zh":
+        quoted_lines = "\n".join(f"> {line}" for line in quoted.splitlines())
+        body = f"{text}\n\n跨部门协调中心 <coordination@example.com> 于2026年12月3日周四 15:02写道：\n\n{quoted_lines}"
+        return message(
+            sender=sender, to=to, subject=f"Re: {subject}", text=body, headers=headers, **extra
+        )
+    if client == "apple":
+        quoted_lines = "\n".join(f"> {line}" for line in quoted.splitlines())
+        header = "> 在 2026年12月3日，15:02，跨部门协调中心 <coordination@example.com> 写道："
+        body = f"{text}\n\n发自我的iPhone\n\n{header}\n>\n{quoted_lines}"
+        return message(
+            sender=sender, to=to, subject=f"Re: {subject}", text=body, headers=headers, **extra
+        )
+    if client == "netease":
+        html = (f"<div>{escape(text).replace(chr(10), '<br>')}</div><br><div>在 2026-12-03 15:02:11，"
+                "\"跨部门协调中心\" &lt;coordination@example.com&gt; 写道：</div>"
+                f"<blockquote>{escape(quoted).replace(chr(10), '<br>')}</blockquote>")  # fmt: skip
+        return message(
+            sender=sender, to=to, subject=f"Re:{subject}", html=html, headers=headers, **extra
+        )
+    if client == "thunderbird":
+        quoted_lines = "\n".join(f"> {line}" for line in quoted.splitlines())
+        body = f"{text}\n\nOn 12/3/26 15:02, Coordination wrote:\n{quoted_lines}"
+        return message(
+            sender=sender, to=to, subject=f"Re: {subject}", text=body, headers=headers, **extra
+        )
+    raise ValueError(f"unknown client {client!r}")

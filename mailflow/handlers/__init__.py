@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from mailflow.handlers import filed, request, response
+from mailflow.handlers import (
+    acceptance,
+    action_update,
+    filed,
+    meeting,
+    minutes,
+    request,
+    response,
+    review,
+    signoff,
+)
 from mailflow.handlers.base import Handler, Verdict
 
 HANDLERS: dict[str, Handler] = {
@@ -12,6 +22,12 @@ HANDLERS: dict[str, Handler] = {
     "request": request.handle,
     "response": response.handle,
     "untrusted": filed.untrusted,
+    "meeting_notice": meeting.handle,
+    "minutes": minutes.handle,
+    "signoff": signoff.handle,
+    "action_update": action_update.handle,
+    "acceptance": acceptance.handle,
+    "review": review.handle,
 }
 
 __all__ = ["HANDLERS", "Handler", "Verdict"]

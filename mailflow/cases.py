@@ -21,8 +21,6 @@ from mailflow.models import (
 )
 from mailflow.router import Thread
 
-OPEN_ACTIONS = ("not_started", "in_progress", "delayed")
-
 
 def next_value(session: Session, name: str) -> int:
     """Increment the counter ``name`` atomically (row lock on PostgreSQL, write lock on SQLite)."""
@@ -66,8 +64,8 @@ def thread_of_request(
 ) -> Thread:
     involved = tuple(d.department for d in request.departments)
     departments = (request.requesting_department, request.lead_department, *involved)
-    open_actions = select(ActionItem.code).where(
-        ActionItem.request_id == request.id, ActionItem.status.in_(OPEN_ACTIONS)
+    live_actions = select(ActionItem.code).where(
+        ActionItem.request_id == request.id, ActionItem.status != "cancelled"
     )
     return Thread(
         request_number=request.number,
@@ -80,7 +78,7 @@ def thread_of_request(
         departments=tuple(dict.fromkeys(departments)),
         involved=involved,
         organizers=_organizers(session, request),
-        actions=tuple(session.scalars(open_actions)),
+        actions=tuple(session.scalars(live_actions)),
     )
 
 

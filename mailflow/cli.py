@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mailflow import reports
 from mailflow.app import App
@@ -46,6 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     preview = commands.add_parser("preview", help="print what tick would send, without sending")
     preview.add_argument("--at", type=_moment, help="as of this moment (ISO 8601); default now")
 
+    action_commands = commands.add_parser("actions", help="the action tracker").add_subparsers(
+        dest="actions_command", required=True, metavar="ACTION"
+    )
+    action_listing = action_commands.add_parser(
+        "list", help="action items, their owners, due dates, status"
+    )
+    action_listing.add_argument("--overdue", action="store_true", help="only overdue items")
+    action_listing.add_argument("--request", default="", help="only this request (REQ-…)")
+    action_listing.add_argument(
+        "--at", type=_moment, help="overdue as of this moment (default now)"
+    )
+    report_commands = commands.add_parser("report", help="reports without mailing").add_subparsers(
+        dest="report_command", required=True, metavar="REPORT"
+    )
+    weekly = report_commands.add_parser("weekly", help="write a request's tracker as .xlsx")
+    weekly.add_argument("--request", required=True, help="request number (REQ-…)")
+    weekly.add_argument("--out", required=True, help="the .xlsx file to write")
+
     database = commands.add_parser("db", help="database schema")
     database_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     database_commands.add_parser("upgrade", help="create or migrate the schema")
@@ -57,7 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing = requests_commands.add_parser(
         "list", help="open requests, their stage and who is late"
     )
-    listing.add_argument("--all", action="store_true", help="include closed requests")
+    listing.add_argument(
+        "--status",
+        choices=("open", "closed", "all"),
+        default="open",
+        help="which requests (default open)",
+    )
+    listing.add_argument(
+        "--all", action="store_const", const="all", dest="status", help="= --status all"
+    )
+    listing.add_argument(
+        "--late", action="store_true", help="only requests with late departments or items"
+    )
+    listing.add_argument(
+        "--department", default="", help="only requests this department takes part in"
+    )
     listing.add_argument("--at", type=_moment, help="who is late as of this moment (default now)")
     show = requests_commands.add_parser("show", help="the whole record of one request")
     show.add_argument("number", help="request number, e.g. REQ-2026-0001")
@@ -106,12 +139,36 @@ def _dispatch(app: App, args: argparse.Namespace) -> int:
         with app.sessions() as session:
             if args.requests_command == "list":
                 now = _localised(app, args.at) or app.clock()
-                print(reports.request_list(session, app.context.at(now), include_closed=args.all))
+                listing = reports.request_list(
+                    session,
+                    app.context.at(now),
+                    status=args.status,
+                    late_only=args.late,
+                    department=args.department,
+                )
+                print(listing)
             else:
                 record = reports.request_record(session, app.context, args.number, args.format)
                 if record is None:
                     raise CommandError(f"no request {args.number}")
                 print(record)
+        return 0
+    if args.command == "actions":
+        now = _localised(app, args.at) or app.clock()
+        with app.sessions() as session:
+            print(
+                reports.action_list(
+                    session, app.context.at(now), overdue_only=args.overdue, number=args.request
+                )
+            )
+        return 0
+    if args.command == "report":
+        with app.sessions() as session:
+            workbook = reports.weekly_report(session, app.context.at(app.clock()), args.request)
+        if workbook is None:
+            raise CommandError(f"no request {args.request}")
+        Path(args.out).write_bytes(workbook)
+        print(f"wrote {args.out}")
         return 0
     raise CommandError(f"unknown command {args.command}")
 

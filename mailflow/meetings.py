@@ -119,7 +119,17 @@ DISCUSSION = FieldSpec(  # minutes only; here so a notice can be told from minut
         "共识事项",
         "决议事项",
     ),
-    ("Discussion and consensus", "Discussion", "Key points", "Consensus", "Decisions"),
+    (
+        "Discussion and consensus",
+        "Discussion and agreements",
+        "Discussion points",
+        "Points discussed",
+        "Discussion",
+        "Key points",
+        "Consensus",
+        "Agreements",
+        "Decisions",
+    ),
     multiline=True,
 )
 NOTICE_FIELDS: tuple[FieldSpec, ...] = (

@@ -41,7 +41,7 @@ class Thread:
     departments: tuple[str, ...] = ()  # requesting, lead and involved departments
     involved: tuple[str, ...] = field(default=())
     organizers: tuple[str, ...] = ()  # besides the lead department: requester, hosts, recorders
-    actions: tuple[str, ...] = ()  # open action items (A12, …)
+    actions: tuple[str, ...] = ()  # the case's action items (A12, …), done ones included
 
 
 class ThreadLookup(Protocol):

@@ -69,9 +69,16 @@ supervisor = "郑总 <coo@example.com>"
 
 class Mailflow:
     def __init__(
-        self, tmp_path: Path, imap: Any, smtp: Any, database_url: str, **settings: str
+        self,
+        tmp_path: Path,
+        imap: Any,
+        smtp: Any,
+        database_url: str,
+        language: str = "zh",
+        **settings: str,
     ) -> None:
         self.tmp_path = tmp_path
+        self.language = language
         self.imap = imap
         self.smtp = smtp
         self.database_url = database_url
@@ -87,7 +94,7 @@ class Mailflow:
         sections = {
             "organization": f"""
 name = "示例集团"
-language = "zh"
+language = "{self.language}"
 timezone = "Asia/Shanghai"
 holidays = "CN"
 allowed_domains = ["example.com"]

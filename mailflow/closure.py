@@ -40,7 +40,7 @@ def request_acceptance(session: Session, ctx: Context, request: Request, items: 
     request.acceptance_round += 1
     request.acceptance_requested_at = ctx.now
     request.stage = "acceptance"
-    event(session, ctx, request, "acceptance_requested", detail=f"round {request.acceptance_round}")
+    event(session, ctx, request, "acceptance_requested")
     requester = ctx.directory.person(request.requester) or Person(
         request.requester, request.requester_name
     )

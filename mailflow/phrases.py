@@ -83,6 +83,14 @@ def status(ph: Phrasing, code: str) -> str:
     return LABELS[ph.lang]["status"].get(code, code)
 
 
+def stage(ph: Phrasing, code: str) -> str:
+    return LABELS[ph.lang]["stage"].get(code, code)
+
+
+def event(ph: Phrasing, code: str) -> str:
+    return LABELS[ph.lang]["event"].get(code, code)
+
+
 def who(ph: Phrasing, person: Any) -> str:
     """A person by name (else address), with a meeting role other than plain attendee."""
     name = getattr(person, "name", "") or getattr(person, "address", "") or str(person)
@@ -193,6 +201,6 @@ def review_row(ph: Phrasing, review: Any) -> list[str]:
 
 
 FILTERS = (
-    when, until, day, span, urgency, role, status, who, action_row, signature_row, tracker_row,
+    when, until, day, span, urgency, role, status, stage, event, who, action_row, signature_row, tracker_row,
     update_line, refusal_line, change_line, delivered_row, delay_line, review_row,
 )  # fmt: skip

@@ -103,7 +103,9 @@ def run(url: str, requests: int, items: int) -> None:
         stored = session.scalar(select(func.count()).select_from(OutboxMessage))
         size = session.scalar(select(func.sum(func.length(OutboxMessage.raw))))
     print(f"{engine.dialect.name}: {requests} requests, {items} action items")
-    print(f"  weekly_status queued {queued} mails ({stored} in the outbox, {size / 1e6:.0f} MB) in {elapsed:.1f} s")
+    print(
+        f"  weekly_status queued {queued} mails ({stored} in the outbox, {size / 1e6:.0f} MB) in {elapsed:.1f} s"
+    )
     print(f"  peak memory: process RSS {rss_after / 1024:.0f} MB "
           f"(+{(rss_after - rss_before) / 1024:.0f} MB during the run)")  # fmt: skip
     engine.dispose()

@@ -42,8 +42,8 @@ class App:
     def upgrade(self) -> None:
         db.upgrade(self.engine)
 
-    def watcher(self) -> MailboxWatcher:
-        return MailboxWatcher(self.config.mailbox, self.ingest)
+    def watcher(self, on_state: Callable[[str], None] | None = None) -> MailboxWatcher:
+        return MailboxWatcher(self.config.mailbox, self.ingest, on_state=on_state)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mailflow import reports
+from mailflow import demo, reports, status
 from mailflow.app import App
 from mailflow.config import ConfigError, load_config
 from mailflow.sender import DrainReport
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the daemon: watch the mailbox, process, send, schedule")
     run.add_argument("--once", action="store_true", help="process what is waiting, send, and exit")
     commands.add_parser("check", help="validate the config and test IMAP, SMTP and the database")
+    commands.add_parser(
+        "status", help="instances, mailbox connection, outbox backlog, failures, next duties"
+    )
     tick = commands.add_parser(
         "tick", help="run every time-based duty (chasers, escalations, …) and send"
     )
@@ -95,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     show = requests_commands.add_parser("show", help="the whole record of one request")
     show.add_argument("number", help="request number, e.g. REQ-2026-0001")
     show.add_argument("--format", choices=("text", "md", "html"), default="text")
+
+    demo.add_arguments(
+        commands.add_parser(
+            "demo",
+            help="a local sandbox: mail servers, a demo directory and mailflow (no config file)",
+            description="Start, on 127.0.0.1, an SMTP and an IMAP server with a mailbox for "
+            "every person of a demo directory, and mailflow on SQLite against them. "
+            "Reads no config file.",
+        )
+    )
     return parser
 
 
@@ -102,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
+    if args.command == "demo":  # self-contained: generates its own config
+        try:
+            return demo.main(args)
+        except KeyboardInterrupt:
+            return 130
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -128,6 +146,11 @@ def _dispatch(app: App, args: argparse.Namespace) -> int:
         return 0
     if args.command == "run":
         return _run(app, once=args.once)
+    if args.command == "status":
+        ctx = app.context.at(app.clock())
+        with app.sessions() as session:
+            print(status.report(status.health(session, ctx), ctx))
+        return 0
     if args.command == "tick":
         print(app.run_duties(_localised(app, args.at)))
         print(asyncio.run(_drain(app)))

@@ -284,10 +284,13 @@ class MailboxConfig:
     ca_file: str = ""
     auth: str = "password"
     oauth_token_command: str = ""
+    oauth_token_file: str = ""
     max_message_size: int = 25 * 1024 * 1024
     max_attachment_size: int = 10 * 1024 * 1024
     max_attachments: int = 20
     reply_tokens: bool = True  # Reply-To: coordination+TOKEN@… on mail about a case
+    trust_authentication_results: bool = False  # act on our own server's DMARC/SPF/DKIM verdicts
+    authserv_id: str = ""  # the authserv-id our own server writes into Authentication-Results
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,7 @@ class SmtpConfig:
     ca_file: str = ""
     auth: str = "password"
     oauth_token_command: str = ""
+    oauth_token_file: str = ""
     timeout: Duration = Duration("30s", dt.timedelta(seconds=30))
 
 
@@ -333,6 +337,11 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    listen: str = ""  # "127.0.0.1:9464" serves Prometheus /metrics from `mailflow run`
+
+
+@dataclass(frozen=True)
 class Config:
     organization: OrganizationConfig
     mailbox: MailboxConfig
@@ -341,6 +350,7 @@ class Config:
     deadlines: DeadlinesConfig
     schedule: ScheduleConfig
     directory: Directory
+    metrics: MetricsConfig = MetricsConfig()
     path: Path | None = None
 
     @property
@@ -410,7 +420,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
     reader = _Reader(data, "")
     reader.only(
-        "organization", "mailbox", "smtp", "database", "deadlines", "schedule", "departments"
+        "organization",
+        "mailbox",
+        "smtp",
+        "database",
+        "deadlines",
+        "schedule",
+        "departments",
+        "metrics",
     )
     base = path.parent if path else Path.cwd()
     config = Config(
@@ -421,6 +438,7 @@ def config_from_dict(data: dict[str, Any], path: Path | None = None) -> Config:
         deadlines=_deadlines(reader.section("deadlines")),
         schedule=_schedule(reader.section("schedule")),
         directory=_directory(reader.list_of_tables("departments")),
+        metrics=_metrics(reader.section("metrics")),
         path=path,
     )
     _check_cross_references(config)
@@ -582,8 +600,8 @@ def _mailbox(r: _Reader) -> MailboxConfig:
     r.only(
         "host", "port", "security", "username", "password", "password_env", "folder",
         "processed_folder", "failed_folder", "poll_interval", "idle_renew", "ca_file", "auth",
-        "oauth_token_command", "max_message_size", "max_attachment_size", "max_attachments",
-        "reply_tokens",
+        "oauth_token_command", "oauth_token_file", "max_message_size", "max_attachment_size", "max_attachments",
+        "reply_tokens", "trust_authentication_results", "authserv_id",
     )  # fmt: skip
     security = r.string("security", "ssl", SECURITY_MODES)
     return MailboxConfig(
@@ -600,17 +618,31 @@ def _mailbox(r: _Reader) -> MailboxConfig:
         ca_file=r.string("ca_file", ""),
         auth=r.string("auth", "password", AUTH_MODES),
         oauth_token_command=r.string("oauth_token_command", ""),
+        oauth_token_file=r.string("oauth_token_file", ""),
         max_message_size=r.size("max_message_size", MailboxConfig.max_message_size),
         max_attachment_size=r.size("max_attachment_size", MailboxConfig.max_attachment_size),
         max_attachments=r.integer("max_attachments", MailboxConfig.max_attachments, 0, 1000),
         reply_tokens=r.boolean("reply_tokens", True),
+        trust_authentication_results=_trust(r),
+        authserv_id=r.string("authserv_id", "").strip().lower(),
     )
+
+
+def _trust(r: _Reader) -> bool:
+    trust = r.boolean("trust_authentication_results", False)
+    if trust and not r.string("authserv_id", "").strip():
+        raise ConfigError(
+            r.key("authserv_id"),
+            "needed with trust_authentication_results: the authserv-id your own server writes "
+            "(e.g. mx.example.com), so that other servers' Authentication-Results are ignored",
+        )
+    return trust
 
 
 def _smtp(r: _Reader) -> SmtpConfig:
     r.only(
         "host", "port", "security", "username", "password", "password_env", "from_address",
-        "from_name", "ca_file", "auth", "oauth_token_command", "timeout",
+        "from_name", "ca_file", "auth", "oauth_token_command", "oauth_token_file", "timeout",
     )  # fmt: skip
     security = r.string("security", "starttls", SECURITY_MODES)
     default_port = {"ssl": 465, "starttls": 587, "none": 25}[security]
@@ -627,6 +659,7 @@ def _smtp(r: _Reader) -> SmtpConfig:
         ca_file=r.string("ca_file", ""),
         auth=r.string("auth", "password", AUTH_MODES),
         oauth_token_command=r.string("oauth_token_command", ""),
+        oauth_token_file=r.string("oauth_token_file", ""),
         timeout=r.duration("timeout", SmtpConfig.timeout),
     )
 
@@ -671,6 +704,14 @@ def _schedule(r: _Reader) -> ScheduleConfig:
     )
 
 
+def _metrics(r: _Reader) -> MetricsConfig:
+    r.only("listen")
+    listen = r.string("listen", "")
+    if listen and not re.fullmatch(r"[\w.\-\[\]:]*:\d{1,5}", listen):
+        raise ConfigError(r.key("listen"), f"{listen!r} is not host:port (e.g. 127.0.0.1:9464)")
+    return MetricsConfig(listen=listen)
+
+
 def _directory(tables: list[_Reader]) -> Directory:
     departments = []
     for r in tables:
@@ -704,6 +745,18 @@ def _directory(tables: list[_Reader]) -> Directory:
 
 
 def _check_cross_references(config: Config) -> None:
+    for section, settings in (("mailbox", config.mailbox), ("smtp", config.smtp)):
+        if settings.auth != "xoauth2":
+            continue
+        if not (settings.oauth_token_command or settings.oauth_token_file):
+            raise ConfigError(
+                f"{section}.oauth_token_command",
+                'auth = "xoauth2" needs oauth_token_command or oauth_token_file (where the access token comes from)',
+            )
+        if not settings.username:
+            raise ConfigError(
+                f"{section}.username", 'auth = "xoauth2" needs the account\'s username'
+            )
     seen: dict[str, str] = {}
     for i, dept in enumerate(config.directory.departments):
         for name in dept.names:

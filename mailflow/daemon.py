@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from mailflow.app import App
+from mailflow.instance import Instance
 from mailflow.sender import DrainReport
 from mailflow.sweeps import DutyReport
 
@@ -36,12 +37,16 @@ async def serve(app: App) -> None:
     wake = asyncio.Event()
     app.ingest.on_commit = lambda: loop.call_soon_threadsafe(wake.set)
 
+    me = Instance(app)
     watcher_stop = threading.Event()
-    watcher = threading.Thread(
-        target=app.watcher().run, args=(watcher_stop,), name="watcher", daemon=True
-    )
+    watcher = threading.Thread(target=me.watch, args=(watcher_stop,), name="watcher", daemon=True)
     watcher.start()
     sender = asyncio.create_task(_send_loop(app, wake, stop), name="sender")
+    background = [asyncio.create_task(me.heartbeat(stop), name="heartbeat")]
+    if app.config.metrics.listen:
+        background.append(
+            asyncio.create_task(me.serve_metrics(app.config.metrics.listen, stop), name="metrics")
+        )
     scheduler = _duty_scheduler(app, wake)
     scheduler.start()
     log.info(
@@ -55,6 +60,7 @@ async def serve(app: App) -> None:
     await asyncio.to_thread(watcher.join)
     wake.set()
     await sender
+    await asyncio.gather(*background)
     log.info("stopped")
 
 

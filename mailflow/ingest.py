@@ -183,7 +183,6 @@ class Ingest:
                 headers,
                 session,
                 ctx,
-                dedupe_key=key,
                 reason=reason,
                 detail=detail,
                 size=delivery.size,

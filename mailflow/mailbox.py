@@ -24,12 +24,13 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError
 
 from mailflow.config import MailboxConfig
+from mailflow.oauth import TokenSource
 
 log = logging.getLogger("mailflow.mailbox")
 
 CONNECT_TIMEOUT = 15.0
 IDLE_CHECK = 0.5  # seconds per idle_check poll: how fast a stop request is noticed
-BACKOFF_MAX = 30.0
+BACKOFF_MAX = 10.0  # a server back from an outage is caught up with within this
 FETCH_BATCH = 1000
 BODY_BATCH = 25  # messages whose bodies one FETCH brings
 BODY_BATCH_BYTES = 8 * 1024 * 1024
@@ -65,6 +66,14 @@ class _Waiting:
     raw: bytes | None = None
 
 
+class StopSignal(Protocol):
+    """What ``run`` is told to stop by: a ``threading.Event`` or anything that acts like one."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 class Ingestor(Protocol):
     def cursor(self, mailbox_key: str) -> tuple[int, int] | None: ...
     def reset_cursor(self, mailbox_key: str, uidvalidity: int) -> None: ...
@@ -77,14 +86,18 @@ class MailboxWatcher:
 
     def __init__(
         self, config: MailboxConfig, ingestor: Ingestor, *,
-        on_state: Callable[[str], None] | None = None, read_timeout: float = 60.0,
+        on_state: Callable[[str], None] | None = None, read_timeout: float | None = None,
     ) -> None:  # fmt: skip
-        self.config, self.ingestor, self._read_timeout = config, ingestor, read_timeout
+        # A silent (half-open) connection shows at the next IDLE renewal, when DONE goes unanswered.
+        renew = config.idle_renew.delta.total_seconds()
+        self._read_timeout = read_timeout or min(60.0, max(5.0, renew))
+        self.config, self.ingestor = config, ingestor
         self.mailbox_key = f"{config.username}@{config.host}:{config.port}/{config.folder}"
         self._state = on_state or (lambda state: None)
         self._client: IMAPClient | None = None
         self._caps: frozenset[str] = frozenset()
         self._prefix, self._delimiter = "", "/"
+        self._tokens: TokenSource | None = None
         self._stop = threading.Event()
 
     def connect(self, create_folders: bool = True) -> None:
@@ -110,10 +123,20 @@ class MailboxWatcher:
         log.info("connected to %s:%d as %s (%s)", cfg.host, cfg.port, cfg.username, cfg.security)
 
     def _login(self, client: IMAPClient) -> None:
-        """Password login. XOAUTH2 goes here: ``client.oauth2_login(username, token)``."""
-        if self.config.auth != "password":
-            raise MailboxError(f"mailbox.auth = {self.config.auth!r} is not supported yet")
-        client.login(self.config.username, self.config.password)
+        """Password login, or XOAUTH2 with a token from the configured command or file."""
+        if self.config.auth != "xoauth2":
+            client.login(self.config.username, self.config.password)
+            return
+        if self._tokens is None:
+            self._tokens = TokenSource(
+                command=self.config.oauth_token_command, file=self.config.oauth_token_file
+            )
+        try:
+            client.oauth2_login(self.config.username, self._tokens.token())
+        except IMAPClientError:
+            client.oauth2_login(
+                self.config.username, self._tokens.token(fresh=True)
+            )  # expired early
 
     def _layout(self) -> tuple[str, str]:
         """The personal namespace prefix and the hierarchy delimiter, as the server reports."""
@@ -298,7 +321,7 @@ class MailboxWatcher:
         except CONNECTION_ERRORS as exc:
             raise MailboxError(f"IMAP {self.mailbox_key}: {_describe(exc)}") from exc
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: StopSignal) -> None:
         """Watch until ``stop`` is set; reconnects with backoff (1 s doubling to 30 s)."""
         self._stop = stop
         backoff = 1.0

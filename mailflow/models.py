@@ -389,6 +389,19 @@ class ReplyToken(Base):
     created_at: Mapped[dt.datetime]
 
 
+class Instance(Base):
+    """A running ``mailflow run`` process, for ``mailflow status``: its role and last heartbeat."""
+
+    __tablename__ = "instances"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)  # host:pid
+    role: Mapped[str] = mapped_column(String(12), default="standby")  # watcher | standby
+    mailbox_state: Mapped[str] = mapped_column(String(300), default="")
+    started_at: Mapped[dt.datetime]
+    heartbeat_at: Mapped[dt.datetime]
+    stopped_at: Mapped[dt.datetime | None]
+
+
 class MailboxCursor(Base):
     """How far the watcher has read a mailbox folder (UIDVALIDITY + last UID)."""
 

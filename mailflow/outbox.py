@@ -127,6 +127,12 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
     return message_id
 
 
+def once_a_day(kind: str, sender: str, ctx: Context) -> str:
+    """The dedupe key of an error reply: at most one per sender, kind and local day (RFC 3834),
+    so that an auto-responder that ignores ``Auto-Submitted`` cannot loop with us."""
+    return f"{kind}:{sender.lower()}:{ctx.calendar.local(ctx.now).date().isoformat()}"
+
+
 def new_reply_token() -> str:
     """128 random bits in lower-case base32: survives servers that fold the local part's case."""
     return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()

@@ -65,6 +65,8 @@ def route(mail: ParsedMail, config: Config, lookup: ThreadLookup) -> Route:
         return Route("unknown_sender", reason="no usable From address")
     if config.is_own_address(mail.sender.address):
         return Route("automatic", reason="sent from mailflow's own address")
+    if failed := authentication_failure(mail, config):
+        return Route("unknown_sender", reason=f"authentication failed: {failed}")
     if not config.may_submit(mail.sender.address):
         why = f"{mail.sender.address} is not in the directory or an allowed domain"
         return Route("unknown_sender", reason=why)
@@ -144,3 +146,28 @@ def _mentions_update(mail: ParsedMail) -> bool:
     day = mail.date.date() if mail.date else dt.date(2000, 1, 1)  # dates are not judged here
     found, problems = updates.read_updates(mail.text, mail_date=day)
     return bool(found or problems)
+
+
+_AUTH_RESULT = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([a-z]+)", re.IGNORECASE)
+
+
+def authentication_failure(mail: ParsedMail, config: Config) -> str:
+    """A DMARC/SPF/DKIM ``fail`` that our own server (``authserv_id``) recorded, else "".
+
+    Authentication-Results from other servers are ignored: anyone can write one (RFC 8601).
+    """
+    if not config.mailbox.trust_authentication_results:
+        return ""
+    for value in mail.headers.get("authentication-results", []):
+        authserv, _, results = value.partition(";")
+        words = authserv.split()
+        if not words or words[0].lower() != config.mailbox.authserv_id:
+            continue
+        failed = [
+            f"{m.group(1).lower()}=fail"
+            for m in _AUTH_RESULT.finditer(results)
+            if m.group(2).lower() == "fail"
+        ]
+        if failed:
+            return f"{', '.join(failed)} (by {words[0]})"
+    return ""

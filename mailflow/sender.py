@@ -10,6 +10,7 @@ carries the same Message-ID.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailflow import failpoints
 from mailflow.config import SmtpConfig
 from mailflow.models import OutboxMessage
+from mailflow.oauth import TokenError, TokenSource
 
 log = logging.getLogger("mailflow.sender")
 _OUTBOX = OutboxMessage.__table__
@@ -37,6 +39,8 @@ GIVE_UP_AFTER = dt.timedelta(days=2)
 BATCH_SIZE = 50
 KEEP_CONNECTION = dt.timedelta(seconds=30)  # reuse an idle SMTP connection this long
 RELEASE_DEAD_CLAIMS_EVERY = 60.0  # seconds between looks for rows claimed by dead processes
+PROBE_EVERY = 15.0  # while mail waits for a server that was down, seconds between connection tries
+CONNECTION_PROBLEM = "connection: "  # how a deferral for an unreachable server is marked
 
 
 def utcnow() -> dt.datetime:
@@ -82,8 +86,10 @@ class Sender:
         self.instance = instance_name()
         self._tls: ssl.SSLContext | None = None
         self._client: aiosmtplib.SMTP | None = None
+        self._tokens: TokenSource | None = None
         self._last_used = 0.0
         self._released_at = -RELEASE_DEAD_CLAIMS_EVERY
+        self._probed_at = -PROBE_EVERY
 
     async def drain(self) -> DrainReport:
         """Send every row that is due, batch after batch, until none is left."""
@@ -93,6 +99,9 @@ class Sender:
             self._released_at = time.monotonic()
         while batch := self._claim():
             await self._send_batch(batch, report)
+        if await self._server_is_back():
+            while batch := self._claim():
+                await self._send_batch(batch, report)
         if report.sent or report.deferred or report.failed:
             log.info("outbox drained %s", report)
         return report
@@ -156,6 +165,32 @@ class Sender:
                 )
             )
 
+    async def _server_is_back(self) -> bool:
+        """After an outage, make the mail that waited for the server due as soon as it answers,
+        instead of at each row's own backoff (which may be an hour away)."""
+        if time.monotonic() - self._probed_at < PROBE_EVERY:
+            return False
+        now = utcnow()
+        waiting = (
+            OutboxMessage.status == "pending",
+            OutboxMessage.last_error.like(f"{CONNECTION_PROBLEM}%"),
+            OutboxMessage.next_attempt_at > now,
+        )
+        with self.sessions() as session:
+            if session.scalar(select(OutboxMessage.id).where(*waiting).limit(1)) is None:
+                return False
+        self._probed_at = time.monotonic()
+        try:
+            await self._connection()
+        except _Transient:
+            return False
+        with self.sessions.begin() as session:
+            moved = session.execute(
+                update(OutboxMessage).where(*waiting).values(next_attempt_at=now)
+            ).rowcount
+        log.info("the SMTP server answers again: %d waiting mail(s) are due now", moved)
+        return True
+
     async def close(self) -> None:
         """Say QUIT on the kept connection, if there is one."""
         client, self._client = self._client, None
@@ -199,7 +234,7 @@ class Sender:
             try:
                 client, reused = await self._connection()
             except _Transient as exc:
-                raise _NoConnection(str(exc)) from exc
+                raise _NoConnection(f"{CONNECTION_PROBLEM}{exc}") from exc
             try:
                 await self._send_one(client, row)
                 return
@@ -207,7 +242,7 @@ class Sender:
                 self._client = None
                 client.close()
                 if not reused or attempt == 2:
-                    raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+                    raise _Transient(f"{CONNECTION_PROBLEM}{type(exc).__name__}: {exc}") from exc
             except aiosmtplib.SMTPException as exc:
                 if not isinstance(exc, aiosmtplib.SMTPResponseException):
                     self._client = None
@@ -228,13 +263,29 @@ class Sender:
         )
         try:
             await client.connect()
-            if smtp.username:
+            if smtp.auth == "xoauth2":
+                await self._oauth_login(client)
+            elif smtp.username:
                 await client.login(smtp.username, smtp.password)
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise _Transient(f"SMTP login refused: {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise _Transient(f"cannot connect to {smtp.host}:{smtp.port}: {exc}") from exc
         return client
+
+    async def _oauth_login(self, client: aiosmtplib.SMTP) -> None:
+        if self._tokens is None:
+            self._tokens = TokenSource(
+                command=self.smtp.oauth_token_command, file=self.smtp.oauth_token_file
+            )
+        try:
+            token = await asyncio.to_thread(self._tokens.token)
+            await client.auth_xoauth2(self.smtp.username, token)
+        except aiosmtplib.SMTPAuthenticationError:  # expired early: fetch a new one, once
+            token = await asyncio.to_thread(self._tokens.token, fresh=True)
+            await client.auth_xoauth2(self.smtp.username, token)
+        except TokenError as exc:
+            raise _Transient(f"SMTP login: {exc}") from exc
 
     async def _send_one(self, client: aiosmtplib.SMTP, row: OutboxMessage) -> None:
         try:

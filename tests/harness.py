@@ -107,7 +107,6 @@ port = {self.imap.port}
 security = "none"
 username = "{self.imap.username}"
 password = "{self.imap.password}"
-idle_renew = "2m"
 """,
             "smtp": f"""
 host = "{self.smtp.host}"

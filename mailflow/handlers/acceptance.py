@@ -13,7 +13,7 @@ from mailflow.context import Context
 from mailflow.handlers.base import Verdict
 from mailflow.handlers.request import sender_person
 from mailflow.models import Request
-from mailflow.outbox import Mail, enqueue
+from mailflow.outbox import Mail, enqueue, once_a_day
 from mailflow.parse import ParsedMail
 from mailflow.replies import visible_reply
 from mailflow.router import Route
@@ -87,7 +87,7 @@ def _answer(
         ctx,
         Mail(
             kind="acceptance_unclear",
-            dedupe_key=f"acceptance_unclear:{mail.dedupe_key}",
+            dedupe_key=once_a_day("acceptance_unclear", mail.sender.address, ctx),
             to=[sender_person(mail, ctx)],
             language=ctx.config.language_of(mail.sender.address),
             request=request,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from mailflow.config import Person
 from mailflow.context import Context
 from mailflow.handlers.base import Verdict
-from mailflow.outbox import Mail, enqueue
+from mailflow.outbox import Mail, enqueue, once_a_day
 from mailflow.parse import ParsedMail
 
 REASONS = ("too_large", "unreadable", "processing_error")
@@ -22,7 +22,6 @@ def file_failure(
     session: Session,
     ctx: Context,
     *,
-    dedupe_key: str,
     reason: str,
     detail: str,
     size: int = 0,
@@ -36,7 +35,7 @@ def file_failure(
             ctx,
             Mail(
                 kind="mail_not_processed",
-                dedupe_key=f"mail_not_processed:{dedupe_key}",
+                dedupe_key=once_a_day("mail_not_processed", headers.sender.address, ctx),
                 to=[ctx.directory.person(headers.sender.address) or _person(headers)],
                 language=language,
                 answers=headers.message_id,

@@ -17,7 +17,7 @@ from mailflow.config import Department, Person
 from mailflow.context import Context
 from mailflow.handlers.base import Verdict
 from mailflow.models import Request, RequestDepartment, StoredAttachment
-from mailflow.outbox import Mail, enqueue
+from mailflow.outbox import Mail, enqueue, once_a_day
 from mailflow.parse import ParsedMail
 from mailflow.router import Route
 
@@ -52,7 +52,7 @@ def _reject(
         ctx,
         Mail(
             kind="form_rejected",
-            dedupe_key=f"form_rejected:{mail.dedupe_key}",
+            dedupe_key=once_a_day("form_rejected", mail.sender.address, ctx),
             to=[sender_person(mail, ctx)],
             language=language,
             answers=mail.message_id,

@@ -20,7 +20,7 @@ from mailflow.handlers.base import Verdict
 from mailflow.handlers.minutes import distribution_list, latest_minutes
 from mailflow.handlers.request import sender_person
 from mailflow.models import Minutes, MinutesSigner, Request
-from mailflow.outbox import Mail, enqueue
+from mailflow.outbox import Mail, enqueue, once_a_day
 from mailflow.parse import ParsedMail
 from mailflow.router import Route
 from mailflow.signoff import read_signoff
@@ -123,7 +123,9 @@ def _ask_again(
         ctx,
         Mail(
             kind="signoff_unclear",
-            dedupe_key=f"signoff_unclear:{mail.dedupe_key}",
+            dedupe_key=once_a_day(
+                "signoff_unclear", mail.sender.address if mail.sender else "", ctx
+            ),
             to=[sender_person(mail, ctx)],
             language=record.language,
             request=request,

@@ -31,6 +31,7 @@ class App:
         self.context = Context.build(config, clock())
         self.ingest = Ingest(self.context, self.sessions, clock=clock)
         self.sender = Sender(config.smtp, self.sessions)
+        self.sender.alert_context = self.context
 
     def run_duties(self, now: dt.datetime | None = None) -> DutyReport:
         """Every time-based duty as of ``now`` (default: the clock)."""

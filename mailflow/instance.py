@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 import threading
 
-from mailflow import status
+from mailflow import alerts, status
 from mailflow.app import App
 from mailflow.lease import WatcherLease
 from mailflow.sender import instance_name
@@ -23,6 +24,7 @@ from mailflow.sender import instance_name
 log = logging.getLogger("mailflow.instance")
 
 LEASE_RETRY_SECONDS = 5.0
+_LOGIN_FAILED = re.compile(r"authenticat|login|credential|token", re.IGNORECASE)
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -51,6 +53,8 @@ class Instance:
         self.lease = WatcherLease(app.engine)
         self.mailbox_state = "standby"
         self.watching = False
+        self._alerted = False
+        self._finished = False  # stopped: no more heartbeats (the watcher's last words come later)
 
     def watch(self, stop: threading.Event) -> None:
         """The watcher thread: watch while leased, stand by otherwise, until ``stop``."""
@@ -61,6 +65,7 @@ class Instance:
                 continue
             log.info("%s holds the mailbox lease: watching", self.name)
             self.watching = True
+            self._state("connecting")
             lost = threading.Event()
             keeper = threading.Thread(
                 target=self._keep, args=(stop, lost), name="lease", daemon=True
@@ -85,7 +90,23 @@ class Instance:
             lost.wait(LEASE_RETRY_SECONDS)
 
     def _state(self, state: str) -> None:
+        changed = state != self.mailbox_state
         self.mailbox_state = state
+        if changed:
+            self._beat()  # status shows a change of the connection at once, not at the next beat
+        if state in ("connected", "idle"):
+            self._alerted = False
+        elif _LOGIN_FAILED.search(state) and not self._alerted:
+            self._alerted = True
+            self._alert(state)
+
+    def _alert(self, state: str) -> None:
+        """Tell the admin once (a day) that the mailbox refuses our login; retries go on quietly."""
+        try:
+            with self.app.sessions.begin() as session:
+                alerts.login_failure(session, self.app.context.at(_now()), "IMAP", state)
+        except Exception as exc:
+            log.warning("could not queue the login alert: %s", exc)
 
     async def heartbeat(self, stop: asyncio.Event) -> None:
         """Record this instance's role and mailbox state every ``HEARTBEAT_SECONDS``."""
@@ -96,6 +117,8 @@ class Instance:
         await asyncio.to_thread(self._stopped)
 
     def _beat(self) -> None:
+        if self._finished:
+            return
         try:
             with self.app.sessions.begin() as session:
                 role = "watcher" if self.watching else "standby"
@@ -106,6 +129,7 @@ class Instance:
             log.warning("heartbeat not recorded: %s", exc)
 
     def _stopped(self) -> None:
+        self._finished = True
         with contextlib.suppress(Exception), self.app.sessions.begin() as session:
             status.stopped(session, self.name, _now())
 

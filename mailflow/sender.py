@@ -24,8 +24,9 @@ import aiosmtplib
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailflow import failpoints
+from mailflow import alerts, failpoints
 from mailflow.config import SmtpConfig
+from mailflow.context import Context
 from mailflow.models import OutboxMessage
 from mailflow.oauth import TokenError, TokenSource
 
@@ -87,6 +88,7 @@ class Sender:
         self._tls: ssl.SSLContext | None = None
         self._client: aiosmtplib.SMTP | None = None
         self._tokens: TokenSource | None = None
+        self.alert_context: Context | None = None  # set by the app: where login alerts are queued
         self._last_used = 0.0
         self._released_at = -RELEASE_DEAD_CLAIMS_EVERY
         self._probed_at = -PROBE_EVERY
@@ -268,6 +270,7 @@ class Sender:
             elif smtp.username:
                 await client.login(smtp.username, smtp.password)
         except aiosmtplib.SMTPAuthenticationError as exc:
+            self._alert_login_failure(f"{exc.code} {exc.message}")
             raise _Transient(f"SMTP login refused: {exc.code} {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise _Transient(f"cannot connect to {smtp.host}:{smtp.port}: {exc}") from exc
@@ -286,6 +289,13 @@ class Sender:
             await client.auth_xoauth2(self.smtp.username, token)
         except TokenError as exc:
             raise _Transient(f"SMTP login: {exc}") from exc
+
+    def _alert_login_failure(self, detail: str) -> None:
+        """Queue one alert a day for the admin (it goes out once the login works again)."""
+        if self.alert_context is None:
+            return
+        with self.sessions.begin() as session:
+            alerts.login_failure(session, self.alert_context.at(utcnow()), "SMTP", detail)
 
     async def _send_one(self, client: aiosmtplib.SMTP, row: OutboxMessage) -> None:
         try:

@@ -17,6 +17,7 @@ process, ``local`` filters):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import email
@@ -169,7 +170,7 @@ ssl_cert = <{self.ca.cert_file}
 ssl_key = <{self.ca.key_file}
 {f"ssl_dh = <{dh}" if dh.exists() else ""}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 first_valid_uid = 0
 first_valid_gid = 0
@@ -386,7 +387,25 @@ class ReceivedMessage:
         return email.message_from_bytes(self.content, policy=email.policy.default)  # type: ignore[return-value]
 
 
-class _Handler:
+class _XOAuth2:
+    """Mixin for the peer's handler: AUTH XOAUTH2, accepting the tokens the test allows."""
+
+    peer: SmtpPeer
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> Any:
+        from aiosmtpd.smtp import MISSING, AuthResult
+
+        blob = args[1] if len(args) > 1 else await server.challenge_auth("")
+        if blob is MISSING:
+            return AuthResult(success=False)
+        raw = base64.b64decode(blob if isinstance(blob, str | bytes) else b"")
+        fields = dict(part.split("=", 1) for part in raw.decode().split("\x01") if "=" in part)
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        self.peer.oauth_logins.append((user, token))
+        return AuthResult(success=token in self.peer.tokens, auth_data=user)
+
+
+class _Handler(_XOAuth2):
     def __init__(self, peer: SmtpPeer) -> None:
         self.peer = peer
 
@@ -437,6 +456,8 @@ class SmtpPeer:
         self.messages: list[ReceivedMessage] = []  # accepted
         self.rejected: list[ReceivedMessage] = []  # DATA answered with 4xx/5xx
         self.logins: list[tuple[str, str]] = []
+        self.oauth_logins: list[tuple[str, str]] = []
+        self.tokens: set[str] = set()
         self._replies: dict[str, tuple[str, str | None]] = {}
         self._cond = threading.Condition()
         kwargs: dict[str, Any] = dict(
@@ -465,6 +486,10 @@ class SmtpPeer:
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.controller.stop()
+
+    def accept_tokens(self, tokens: set[str]) -> None:
+        """OAuth 2.0 access tokens that AUTH XOAUTH2 accepts."""
+        self.tokens = set(tokens)
 
     def reply_with(self, reply: str | None, *, at: str = "DATA", rcpt: str | None = None) -> None:
         """Answer ``reply`` (e.g. ``"451 4.3.0 try later"``) at ``DATA`` or ``RCPT``.

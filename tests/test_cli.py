@@ -69,3 +69,31 @@ def test_sigterm_stops_the_daemon_cleanly(mailflow_sqlite: Mailflow) -> None:
     flow.wait_for_mail(3)
     assert flow.stop_daemon(signal.SIGTERM) == 0
     assert "stopped" in flow.log()
+
+
+def test_status_and_metrics_of_a_running_daemon(mailflow_sqlite: Mailflow) -> None:
+    import socket
+    import urllib.request
+
+    flow = mailflow_sqlite
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    flow.write_config(metrics=f'listen = "127.0.0.1:{port}"')
+    flow.start_daemon()
+    flow.deliver(
+        message(sender=("张伟", "zhang.wei@example.com"), subject="申请", text=REQUEST_FORM_ZH)
+    )
+    flow.wait_for_mail(3)
+    time.sleep(1)
+    status = flow.cli("status").stdout
+    assert "mailbox: idle" in status or "mailbox: connected" in status, status
+    assert "outbox: 0 waiting" in status and "reply chaser" in status
+    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    assert "mailflow_mailbox_connected 1" in page
+    assert "mailflow_outbox_pending 0" in page and "# TYPE mailflow_failures_today gauge" in page
+    assert flow.stop_daemon() == 0
+    assert (
+        "gone" in flow.cli("status").stdout
+        or "no instance is watching" in flow.cli("status").stdout
+    )

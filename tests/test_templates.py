@@ -644,6 +644,18 @@ def failure_digest() -> list[Case]:
     ]
 
 
+def login_failure() -> list[Case]:
+    common = {
+        "host": "imap.example.com:993",
+        "username": "coordination@example.com",
+        "auth": "xoauth2",
+    }
+    return [
+        case(service, detail=f"disconnected: LoginError: {SCRIPT}", service=service, **common)
+        for service in ("IMAP", "SMTP")
+    ]
+
+
 BUILDERS: dict[str, Callable[[], list[Case]]] = {
     builder.__name__: builder
     for builder in (
@@ -680,6 +692,7 @@ BUILDERS: dict[str, Callable[[], list[Case]]] = {
         form_rejected,
         mail_not_processed,
         failure_digest,
+        login_failure,
     )
 }
 

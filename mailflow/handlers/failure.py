@@ -35,7 +35,7 @@ def file_failure(
             ctx,
             Mail(
                 kind="mail_not_processed",
-                dedupe_key=once_a_day("mail_not_processed", headers.sender.address, ctx),
+                dedupe_key=once_a_day(f"mail_not_processed.{reason}", headers.sender.address, ctx),
                 to=[ctx.directory.person(headers.sender.address) or _person(headers)],
                 language=language,
                 answers=headers.message_id,

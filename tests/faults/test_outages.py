@@ -10,7 +10,7 @@ import time
 import pytest
 from harness import Mailflow
 from mailbuilder import REQUEST_FORM_ZH, message
-from servers import TcpProxy
+from servers import TcpProxy, random_loopback
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -112,3 +112,25 @@ def _pending(flow: Mailflow) -> int:
             return len(session.scalars(query).all())
     except OperationalError:  # the daemon has not created the schema yet
         return 0
+
+
+def test_a_failing_login_is_retried_and_reported_once(tmp_path, imap_account, smtp_peer) -> None:
+    proxy = TcpProxy(
+        imap_account.host, imap_account.port, source=random_loopback()
+    )  # own auth penalty
+    wrong = type(imap_account)(**{**imap_account.__dict__, "port": proxy.port, "password": "wrong"})
+    flow = Mailflow(tmp_path, wrong, smtp_peer, f"sqlite:///{tmp_path}/mailflow.db")
+    flow.write_config(organization='admin = "ops@example.com"')
+    try:
+        flow.start_daemon()
+        time.sleep(25)
+        assert flow.stop_daemon() == 0
+        attempts = flow.log().count("AUTHENTICATIONFAILED")
+        alerts = [m for m in flow.sent() if m["X-Mailflow-Kind"] == "login_failure"]
+        assert attempts >= 2, flow.log()[-2000:]
+        assert len(alerts) == 1 and [a.addr_spec for a in alerts[0]["To"].addresses] == [
+            "ops@example.com"
+        ]
+    finally:
+        flow.close()
+        proxy.close()

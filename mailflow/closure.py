@@ -66,7 +66,6 @@ def accept(
     request.stage = "review"
     request.review_due = ctx.calendar.add(ctx.now, ctx.config.deadlines.review_within)
     event(session, ctx, request, "accepted", actor=actor, message_id=message_id)
-    archive = ctx.config.organization.admin_archive
     enqueue(
         session,
         ctx,
@@ -74,7 +73,7 @@ def accept(
             kind="acceptance_report",
             dedupe_key=f"acceptance_report:{request.number}",
             to=all_parties(session, ctx, request),
-            cc=[Person(archive)] if archive else [],
+            archive_on_cc=True,
             language=request.language,
             request=request,
             context={"request": request, **record.acceptance_facts(session, request)},
@@ -149,7 +148,6 @@ def maybe_compile(session: Session, ctx: Context, request: Request) -> bool:
     request.stage = "closed"
     request.closed_at = ctx.now
     event(session, ctx, request, "closed")
-    archive = ctx.config.organization.admin_archive
     enqueue(
         session,
         ctx,
@@ -157,7 +155,7 @@ def maybe_compile(session: Session, ctx: Context, request: Request) -> bool:
             kind="review_compiled",
             dedupe_key=f"review_compiled:{request.number}",
             to=all_parties(session, ctx, request),
-            cc=[Person(archive)] if archive else [],
+            archive_on_cc=True,
             language=request.language,
             request=request,
             context={

@@ -60,6 +60,7 @@ class Mail:
     attachments: Sequence[tuple[str, str, bytes]] = field(default=())  # (filename, mime type, data)
     department: str = ""  # the department the mail is addressed to, for its reply token
     action_code: str = ""  # the action item the mail is about (A12), so that replies find it
+    archive_on_cc: bool = False  # CC the admin archive openly (行政部备案) instead of the usual BCC
 
 
 def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
@@ -158,10 +159,11 @@ def _recipients(ctx: Context, mail: Mail) -> tuple[list[Person], list[Person], l
     def ours(person: Person) -> bool:
         return ctx.config.is_own_address(person.address)
 
+    archive = ctx.config.organization.admin_archive
     to = [p for p in unique_people(mail.to) if not ours(p)]
     taken = {p.address for p in to}
-    cc = [p for p in unique_people(mail.cc) if not ours(p) and p.address not in taken]
-    archive = ctx.config.organization.admin_archive
+    copies = [*mail.cc, *([Person(archive)] if archive and mail.archive_on_cc else [])]
+    cc = [p for p in unique_people(copies) if not ours(p) and p.address not in taken]
     visible = taken | {p.address for p in cc}
     bcc = [archive] if archive and archive not in visible else []
     return to, cc, bcc

@@ -162,7 +162,6 @@ def distribution_list(ctx: Context, request: Request, record: Minutes) -> list[P
 
 
 def _distribute(session: Session, ctx: Context, request: Request, record: Minutes) -> None:
-    archive = ctx.config.organization.admin_archive
     enqueue(
         session,
         ctx,
@@ -170,7 +169,7 @@ def _distribute(session: Session, ctx: Context, request: Request, record: Minute
             kind="minutes_distribution",
             dedupe_key=f"minutes_distribution:{request.number}:v{record.version}",
             to=distribution_list(ctx, request, record),
-            cc=[Person(archive)] if archive else [],
+            archive_on_cc=True,
             language=record.language,
             request=request,
             context={

@@ -71,7 +71,6 @@ def _confirm(session: Session, ctx: Context, request: Request, record: Minutes) 
     record.confirmed_at = ctx.now
     items = actions.of_minutes(session, request, record)
     request.stage = "tracking" if items else "minutes"
-    archive = ctx.config.organization.admin_archive
     enqueue(
         session,
         ctx,
@@ -79,7 +78,7 @@ def _confirm(session: Session, ctx: Context, request: Request, record: Minutes) 
             kind="minutes_confirmed",
             dedupe_key=f"minutes_confirmed:{request.number}:v{record.version}",
             to=distribution_list(ctx, request, record),
-            cc=[Person(archive)] if archive else [],
+            archive_on_cc=True,
             language=record.language,
             request=request,
             context={"request": request, "minutes": record, "actions": items},

@@ -70,7 +70,7 @@ class Renderer:
         values = {"lang": language, **context}
         subject = self.env.get_template(f"{language}/{kind}.subject.j2").render(values)
         body = f"{language}/{kind}.body.j2"
-        if (templates_dir() / body).exists():
+        if _single_source(body):
             text = self.env.get_template(body).render({**values, "fmt": "text"})
             html = self.html_env.get_template(body).render({**values, "fmt": "html"})
         else:
@@ -81,6 +81,12 @@ class Renderer:
     def render_document(self, name: str, language: str, context: dict[str, Any]) -> str:
         """A standalone document (``templates/<lang>/<name>``), e.g. the case record."""
         return self.env.get_template(f"{language}/{name}").render({"lang": language, **context})
+
+
+@functools.cache
+def _single_source(name: str) -> bool:
+    """Whether a kind is written as one ``.body.j2`` (else a ``.txt.j2`` + ``.html.j2`` pair)."""
+    return (templates_dir() / name).exists()
 
 
 def _tidy(text: str) -> str:

@@ -12,16 +12,17 @@ from __future__ import annotations
 import difflib
 import functools
 import io
+import lzma
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import docx
 from docx.opc.exceptions import OpcError
 from docx.oxml.ns import qn
-from docx.table import Table
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -30,6 +31,8 @@ from mailflow.parse import ParsedMail
 FUZZY_RATIO = 0.85
 MAX_LABEL_CHARS = 40
 MAX_DOCX_UNCOMPRESSED = 30 * 1024 * 1024
+MAX_DOCX_XML = 5 * 1024 * 1024  # of that, the XML parts (a form's are a few dozen KB)
+MAX_DOCX_ITEMS = 50_000  # paragraphs, cells and runs read from one document at most
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 Row = list[str]
@@ -390,11 +393,13 @@ _BLOCK_TAGS = frozenset(
 )
 _SKIPPED_TAGS = frozenset(("script", "style", "head", "title"))
 _REPLY_IDS = frozenset(("divRplyFwdMsg", "appendonsend"))
+_NOT_XML_CHAR_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _html_document(markup: str) -> tuple[list[Segment], Tables]:
     """The innermost tables above any quoted original (blockquote, Outlook's reply header)."""
     parser = lxml_html.HTMLParser(encoding="utf-8")
+    markup = _NOT_XML_CHAR_RE.sub("", markup)  # lxml parses them, then refuses to set them as text
     try:
         root = lxml_html.fromstring(markup.encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, ValueError):
@@ -480,6 +485,8 @@ def _walk(element: lxml_html.HtmlElement, parts: list[str]) -> None:
 _W_P, _W_R, _W_T, _W_TBL = qn("w:p"), qn("w:r"), qn("w:t"), qn("w:tbl")
 _W_TAB, _W_BR, _W_CR, _W_SYM = qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:sym")
 _W_SDT, _W_SDT_CONTENT = qn("w:sdt"), qn("w:sdtContent")
+_W_TR, _W_TC, _W_VAL = qn("w:tr"), qn("w:tc"), qn("w:val")
+_W_VMERGE_PATH = f"{qn('w:tcPr')}/{qn('w:vMerge')}"
 _SYMBOLS = {  # (font, code) of Word's "insert symbol" boxes and ticks
     ("wingdings", 0xFE): "☑",
     ("wingdings", 0xFD): "☒",
@@ -491,7 +498,47 @@ _SYMBOLS = {  # (font, code) of Word's "insert symbol" boxes and ticks
     ("wingdings 2", 0x50): "✓",
     ("wingdings 2", 0xA3): "□",
 }
-_DOCX_ERRORS = (zipfile.BadZipFile, OpcError, KeyError, ValueError, IndexError, etree.LxmlError)
+
+
+class _TooLarge(Exception):
+    """The document holds more paragraphs, cells and runs than any form."""
+
+
+class _Budget:
+    """How many more elements reading one document may visit (a form has a few hundred)."""
+
+    def __init__(self, items: int) -> None:
+        self.left = items
+
+    def spend(self, items: int = 1) -> None:
+        self.left -= items
+        if self.left < 0:
+            raise _TooLarge
+
+
+# what zipfile raises on a broken archive: a bad header, CRC or offset, a corrupt deflate, bzip2
+# or lzma stream, a cut-off member, an encrypted one or an unknown compression method
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+)
+# what python-docx raises on a package that is a zip but not a well-formed Word document (parts
+# missing, relationships without a target, a root element of another name)
+_DOCX_ERRORS = (
+    OpcError,
+    KeyError,
+    ValueError,
+    IndexError,
+    etree.LxmlError,
+    AttributeError,
+    TypeError,
+)
 
 
 def _docx_document(data: bytes) -> tuple[list[Segment], Tables] | None:
@@ -499,62 +546,87 @@ def _docx_document(data: bytes) -> tuple[list[Segment], Tables] | None:
     if not _modest_zip(data):
         return None
     try:
-        document = docx.Document(io.BytesIO(data))
-        segments: list[Segment] = []
-        tables: Tables = []
-        for block in _body_blocks(document.element.body):
+        body = docx.Document(io.BytesIO(data)).element.body
+    except _DOCX_ERRORS:
+        return None
+    if body is None:
+        return None
+    budget = _Budget(MAX_DOCX_ITEMS)
+    segments: list[Segment] = []
+    tables: Tables = []
+    try:
+        for block in _body_blocks(body, budget):
             if block.tag == _W_TBL:
-                rows = _docx_rows(Table(block, document))
+                rows = _docx_rows(block, budget)
                 tables.append(rows)
                 segments.extend(_tables_to_segments([rows]))
             else:
-                segments.extend(_paragraph_text(block).split("\n"))
-    except _DOCX_ERRORS:
+                segments.extend(_paragraph_text(block, budget).split("\n"))
+    except _TooLarge:
         return None
     return segments, tables
 
 
 def _modest_zip(data: bytes) -> bool:
-    """A zip whose members would unpack to a sane size (no zip bomb)."""
+    """A zip whose members unpack to a sane size (no zip bomb), whatever sizes it declares.
+
+    Every member is inflated once, a chunk at a time: zipfile stops at the declared size and
+    then finds the CRC wrong, so a member that lies about its size costs no more than it claims.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except zipfile.BadZipFile:
+            xml = [m for m in members if m.filename.lower().endswith((".xml", ".rels"))]
+            if (
+                len(members) > 1000
+                or sum(m.file_size for m in members) > MAX_DOCX_UNCOMPRESSED
+                or sum(m.file_size for m in xml) > MAX_DOCX_XML
+            ):
+                return False
+            for member in members:
+                with archive.open(member) as stream:
+                    while stream.read(64 * 1024):
+                        pass
+    except _ZIP_ERRORS:
         return False
-    return len(members) <= 1000 and sum(m.file_size for m in members) <= MAX_DOCX_UNCOMPRESSED
+    return True
 
 
-def _body_blocks(parent: etree._Element) -> Iterator[etree._Element]:
+def _body_blocks(parent: etree._Element, budget: _Budget) -> Iterator[etree._Element]:
     """Top-level paragraphs and tables, looking inside block content controls."""
     for child in parent.iterchildren():
+        budget.spend()
         if child.tag in (_W_P, _W_TBL):
             yield child
         elif child.tag == _W_SDT and (content := child.find(_W_SDT_CONTENT)) is not None:
-            yield from _body_blocks(content)
+            yield from _body_blocks(content, budget)
 
 
-def _docx_rows(table: Table) -> list[Row]:
-    """Rows of cell texts: a horizontally merged cell once, a vertical continuation as ""."""
-    seen: set[etree._Element] = set()
+def _docx_rows(table: etree._Element, budget: _Budget) -> list[Row]:
+    """Rows of cell texts: a horizontally merged cell once, a vertical continuation as "".
+
+    Read from the XML, not from python-docx's grid (which repeats a cell for each column it
+    spans, however many a broken file declares, and fails on a continuation without a start).
+    """
     rows: list[Row] = []
-    for row in table.rows:
+    for tr in table.iterchildren(_W_TR):
         cells: Row = []
-        previous = None
-        for cell in row.cells:
-            tc = cell._tc
-            if tc is previous:
-                continue
-            previous = tc
-            cells.append("" if tc in seen else "\n".join(map(_paragraph_text, tc.iter(_W_P))))
-            seen.add(tc)
+        for tc in tr.iterchildren(_W_TC):
+            budget.spend()
+            merge = tc.find(_W_VMERGE_PATH)
+            if merge is not None and merge.get(_W_VAL, "continue") == "continue":
+                cells.append("")
+            else:
+                cells.append("\n".join(_paragraph_text(p, budget) for p in tc.iter(_W_P)))
         rows.append(cells)
     return rows
 
 
-def _paragraph_text(paragraph: etree._Element) -> str:
+def _paragraph_text(paragraph: etree._Element, budget: _Budget) -> str:
     """Text of a paragraph, content controls, insertions and Wingdings ticks included."""
     parts = []
     for element in paragraph.iter(_W_T, _W_TAB, _W_BR, _W_CR, _W_SYM):
+        budget.spend()
         if element.tag == _W_T:
             parts.append(element.text or "")
         elif element.getparent().tag != _W_R:

@@ -8,6 +8,7 @@ attachments with sanitised names, threading headers and the automatic-mail verdi
 from __future__ import annotations
 
 import binascii
+import contextlib
 import datetime as dt
 import email
 import email.utils
@@ -315,6 +316,9 @@ def _parse_date(value: str, fallback: dt.datetime | None, defects: list[str]) ->
     if parsed is None:
         defects.append(f"unparsable Date header {_shorten(value)!r}")
         return None
+    if not dt.MINYEAR < parsed.year < dt.MAXYEAR:  # in no time zone may it overflow
+        defects.append(f"Date header out of range {_shorten(value)!r}")
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
@@ -446,6 +450,60 @@ def _decode_param(value: str | tuple[str, str, str], where: str, defects: list[s
     return _decode_words(value, where, defects).strip()
 
 
+class _Message(Message):
+    """A message as the email package builds it, made safe for what it does next.
+
+    Header values are cut at :data:`_MAX_HEADER` (:data:`_MAX_PARAM_HEADER` for those with
+    parameters) as they are parsed, since the email package and mail-parser take quadratic time
+    on some long ones (parameters, encoded words); and a broken boundary parameter reads as
+    none instead of raising (``_prepare_part`` repairs the header afterwards).
+    """
+
+    cut_headers: tuple[str, ...] = ()
+
+    def set_raw(self, name: str, value: str) -> None:
+        limit = _MAX_PARAM_HEADER if name.lower() in _PARAM_HEADERS else _MAX_HEADER
+        if isinstance(value, str) and len(value) > limit:
+            value = value[:limit]
+            self.cut_headers = (*self.cut_headers, name.lower())
+        super().set_raw(name, value)
+
+    def get_boundary(self, failobj=None):  # type: ignore[no-untyped-def]
+        try:
+            return super().get_boundary(failobj)
+        except (TypeError, ValueError):  # see _broken_params
+            return failobj
+
+
+_PARAM_HEADERS = frozenset({"content-type", "content-disposition"})
+_MAX_HEADER = 64 * 1024
+_MAX_PARAM_HEADER = 8 * 1024
+_MAX_PARTS = 1000
+
+
+def _broken_params(value: str) -> bool:
+    """Parameters that make the email package raise wherever one is read (boundary, charset,
+    file name): one written both continued and not (``name*0*=…; name*=…``), or an RFC 2231
+    charset Python cannot even look up (a NUL in it)."""
+    view = Message()
+    view["x"] = value
+    try:
+        params = view.get_params(header="x") or []
+        for _name, param in params:
+            if isinstance(param, tuple) and param[0]:
+                with contextlib.suppress(LookupError):  # the email package handles that one
+                    str(b"", param[0])
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
+def _without_extended_params(value: str) -> str:
+    """``value`` without its RFC 2231 parameters (``name*=``, ``name*0*=``, ...)."""
+    main, *params = _split_params(value)
+    return ";".join([main, *(p for p in params if "*" not in p.split("=", 1)[0])])
+
+
 def _declared_filename(part: Message, defects: list[str]) -> tuple[str, str, str] | None:
     """(header, parameter, decoded name) of the part's file name, read from the raw bytes."""
     for header, param in _FILENAME_PARAMS:
@@ -468,6 +526,10 @@ def _prepare_part(part: Message, defects: list[str]) -> None:
     text: ``Message.set_param`` fails on values holding 8-bit bytes.
     """
     _rewrite_header(part, "content-type", lambda value: _CHARSET_PARAM.sub(_gb18030_label, value))
+    for header in ("content-type", "content-disposition"):
+        if any(_broken_params(value) for value in _raw_values(part, header)):
+            defects.append(f"{header}: unreadable RFC 2231 parameters ignored")
+            _rewrite_header(part, header, _without_extended_params)
     declared = _declared_filename(part, defects)
     if declared and not declared[2].isascii():
         header, param, filename = declared
@@ -858,9 +920,13 @@ def _parse(raw: bytes) -> ParsedMail:
     if not raw.strip():
         raise ParseError("empty message")
     defects: list[str] = []
-    message = email.message_from_bytes(_skip_leading_junk(raw, defects))
+    message = email.message_from_bytes(_skip_leading_junk(raw, defects), _class=_Message)
     headers = _decoded_headers(message, defects)  # as written, before _prepare_part
-    for part in message.walk():
+    parts = list(message.walk())
+    if len(parts) > _MAX_PARTS:  # each costs the email package and mail-parser ~0.1 ms
+        raise ParseError(f"message has {len(parts)} MIME parts, more than {_MAX_PARTS}")
+    for part in parts:
+        defects.extend(f"header {name}: too long, cut" for name in getattr(part, "cut_headers", ()))
         _prepare_part(part, defects)
     parser = _run_mail_parser(message)
     defects.extend(_flatten_defects(parser.defects))

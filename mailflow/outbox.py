@@ -10,38 +10,23 @@ from __future__ import annotations
 
 import base64
 import functools
-import io
 import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.charset import BASE64, QP, Charset
-from email.encoders import encode_base64
-from email.generator import BytesGenerator
-from email.header import Header
-from email.message import Message
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from mailflow import wire
 from mailflow.config import Person, unique_people
 from mailflow.context import Context
 from mailflow.models import OutboxMessage, ReplyToken, Request
 
 log = logging.getLogger("mailflow.outbox")
-
-_WIRE = compat32.clone(linesep="\r\n", max_line_length=76)
-_BASE64_UTF8 = Charset("utf-8")
-_BASE64_UTF8.header_encoding = _BASE64_UTF8.body_encoding = BASE64
-_QP_UTF8 = Charset("utf-8")
-_QP_UTF8.header_encoding, _QP_UTF8.body_encoding = BASE64, QP
 
 
 @dataclass
@@ -69,7 +54,9 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
     The insert ignores a conflicting dedupe key, so a second process queueing the same mail a
     moment later leaves the first one standing and its own transaction intact.
     """
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == mail.dedupe_key)):
+    # Core statements on the session's connection: the ORM adds nothing to these rows but time
+    connection = session.connection()
+    if connection.scalar(_queued_with_key(), {"key": mail.dedupe_key}):
         log.debug("outbox skip key=%s (already queued)", mail.dedupe_key)
         return None
     to, cc, bcc = _recipients(ctx, mail)
@@ -103,15 +90,16 @@ def enqueue(session: Session, ctx: Context, mail: Mail) -> str | None:
         "last_error": "",
         "claimed_by": "",
     }
-    inserted = session.execute(
-        _insert_ignoring_duplicates(session.get_bind().dialect.name), values
+    session.flush()  # the request's id and anything else pending, before the row refers to it
+    inserted = connection.execute(
+        _insert_ignoring_duplicates(connection.dialect.name), values
     ).first()
     if inserted is None:
         log.info("outbox skip key=%s (queued concurrently)", mail.dedupe_key)
         return None
     if token:
         assert mail.request is not None
-        session.execute(
+        connection.execute(
             _insert_token(),
             {
                 "token": token,
@@ -140,6 +128,12 @@ def new_reply_token() -> str:
 
 
 @functools.cache
+def _queued_with_key() -> Any:
+    table = OutboxMessage.__table__
+    return select(table.c.id).where(table.c.dedupe_key == bindparam("key"))
+
+
+@functools.cache
 def _insert_token() -> Any:
     return ReplyToken.__table__.insert()
 
@@ -149,7 +143,7 @@ def _insert_ignoring_duplicates(dialect: str) -> Any:
     """``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once per dialect."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(OutboxMessage)
+        insert(OutboxMessage.__table__)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxMessage.id)
     )
@@ -176,31 +170,6 @@ def _tagged(subject: str, request: Request | None) -> str:
     return f"[{request.number}] {subject}"
 
 
-def _header_address(person: Person) -> str:
-    name = " ".join(person.name.split())  # no CR/LF can reach a header
-    return formataddr((name, person.address), charset="utf-8")
-
-
-def _header_text(text: str) -> str:
-    return text if text.isascii() else Header(text, "utf-8").encode()
-
-
-def _text_part(body: str, subtype: str, language: str) -> MIMEText:
-    # Chinese text is shortest in base64; English stays readable in quoted-printable.
-    return MIMEText(body, subtype, _BASE64_UTF8 if language == "zh" else _QP_UTF8)
-
-
-def _attachment_part(filename: str, mime_type: str, data: bytes) -> MIMEBase:
-    maintype, _, subtype = mime_type.partition("/")
-    part = MIMEBase(maintype, subtype or "octet-stream")
-    part.set_payload(data)
-    encode_base64(part)
-    name: str | tuple[str, str, str] = filename if filename.isascii() else ("utf-8", "", filename)
-    part.set_param("name", name)
-    part.add_header("Content-Disposition", "attachment", filename=name)
-    return part
-
-
 def _build(
     ctx: Context,
     mail: Mail,
@@ -212,47 +181,47 @@ def _build(
     html: str,
     reply_to: str,
 ) -> bytes:
-    # Random boundaries of our own: base64/QP bodies cannot contain them, and the generator is
-    # spared making one and scanning the body for it.
-    body: Message = MIMEMultipart(
+    # Chinese text is shortest in base64; English stays readable in quoted-printable.
+    in_base64 = mail.language == "zh"
+    content_type, body = wire.multipart(
         "alternative",
-        boundary=f"=_alt_{secrets.token_hex(12)}",
-        _subparts=[
-            _text_part(text, "plain", mail.language),
-            _text_part(html, "html", mail.language),
+        [
+            wire.text_part(text, "plain", base64_body=in_base64),
+            wire.text_part(html, "html", base64_body=in_base64),
         ],
     )
     if mail.attachments:
-        body = MIMEMultipart(
-            "mixed",
-            boundary=f"=_mixed_{secrets.token_hex(12)}",
-            _subparts=[body, *(_attachment_part(*a) for a in mail.attachments)],
+        alternative = f"Content-Type: {content_type}\r\n\r\n".encode("ascii") + body
+        content_type, body = wire.multipart(
+            "mixed", [alternative, *(wire.attachment_part(*a) for a in mail.attachments)]
         )
     smtp = ctx.config.smtp
-    body["From"] = _header_address(Person(smtp.from_address, smtp.from_name))
+    lines = [wire.address_line("From", [Person(smtp.from_address, smtp.from_name)])]
     if to:
-        body["To"] = ", ".join(_header_address(p) for p in to)
+        lines.append(wire.address_line("To", to))
     if cc:
-        body["Cc"] = ", ".join(_header_address(p) for p in cc)
+        lines.append(wire.address_line("Cc", cc))
     if reply_to:
-        body["Reply-To"] = _header_address(Person(reply_to, smtp.from_name))
-    body["Subject"] = _header_text(subject)
-    body["Date"] = format_datetime(ctx.now)
-    body["Message-ID"] = message_id
+        lines.append(wire.address_line("Reply-To", [Person(reply_to, smtp.from_name)]))
+    lines.append(wire.header_line("Subject", subject))
+    lines.append(wire.header_line("Date", format_datetime(ctx.now)))
+    lines.append(wire.header_line("Message-ID", message_id))
     references = [
         r for r in (mail.request.form_message_id if mail.request else "", *mail.references) if r
     ]
     if mail.answers:
-        body["In-Reply-To"] = mail.answers
+        lines.append(wire.header_line("In-Reply-To", mail.answers))
         references.append(mail.answers)
     if references:
-        body["References"] = " ".join(dict.fromkeys(references))
-    body["Auto-Submitted"] = "auto-replied" if mail.answers else "auto-generated"
-    body["X-Auto-Response-Suppress"] = "All"
-    body["X-Mailflow-Kind"] = mail.kind
+        lines.append(wire.header_line("References", " ".join(dict.fromkeys(references))))
+    lines.append(
+        wire.header_line("Auto-Submitted", "auto-replied" if mail.answers else "auto-generated")
+    )
+    lines.append(wire.header_line("X-Auto-Response-Suppress", "All"))
+    lines.append(wire.header_line("X-Mailflow-Kind", mail.kind))
     if mail.request:
-        body["X-Mailflow-Case"] = mail.request.number
-    body["Content-Language"] = "zh-CN" if mail.language == "zh" else "en"
-    buffer = io.BytesIO()
-    BytesGenerator(buffer, policy=_WIRE).flatten(body)
-    return buffer.getvalue()
+        lines.append(wire.header_line("X-Mailflow-Case", mail.request.number))
+    lines.append(wire.header_line("Content-Language", "zh-CN" if mail.language == "zh" else "en"))
+    lines.append("MIME-Version: 1.0\r\n")
+    lines.append(f"Content-Type: {content_type}\r\n\r\n")
+    return "".join(lines).encode("ascii") + body

@@ -80,6 +80,7 @@ def test_smtp_peer_down_then_back(mailflow_sqlite: Mailflow) -> None:
         flow.deliver(form(f"对端停机 {i}"))
     wait_until(lambda: _pending(flow) == 9, 30, "mail queued while the peer is down")
     time.sleep(20)
+    _as_if_down_for(flow, dt.timedelta(minutes=10))
     flow.smtp.start()
     drained = wait_until(lambda: len(flow.sent()) >= 9, 45, "backlog after the SMTP peer came back")
     assert flow.stop_daemon() == 0
@@ -103,6 +104,19 @@ def test_550_is_failed_and_in_the_daily_digest(mailflow_sqlite: Mailflow) -> Non
     digest = [m for m in flow.sent() if m["X-Mailflow-Kind"] == "failure_digest"]
     assert len(digest) == 1
     assert "550 5.7.1 rejected by policy" in digest[0].get_body(("plain",)).get_content()
+
+
+def _as_if_down_for(flow: Mailflow, outage: dt.timedelta) -> None:
+    """Age the waiting rows to where ten minutes of failed attempts leave them: five tries made
+    (at 0, 0.5, 1.5, 3.5 and 7.5 min, the backoff doubling from 30 s), the sixth not due until
+    15.5 min — so only the recovery probe can make them go out promptly."""
+    now = dt.datetime.now(dt.UTC)
+    with flow.session() as session, session.begin():
+        for row in session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")):
+            row.created_at = now - outage
+            row.attempts = 5
+            row.next_attempt_at = now + dt.timedelta(minutes=5.5)
+            row.last_error = "connection: cannot connect to the SMTP server: refused"
 
 
 def _pending(flow: Mailflow) -> int:

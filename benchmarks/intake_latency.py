@@ -42,6 +42,7 @@ class Echo(threading.Thread):
                     1  # seen now and then on Dovecot's IDLE DONE; reconnect like a watcher
                 )
                 print(f"echo: {type(exc).__name__}: {exc}; reconnecting")
+                time.sleep(0.5)
 
     def _forward(self) -> None:
         client = IMAPClient(self.account.host, port=self.account.port, ssl=False, timeout=30)
@@ -121,7 +122,8 @@ def main() -> None:
             try:
                 arrived = wait_for(peer, lambda r: "echo-target@example.com" in r.rcpt_tos, before)
             except TimeoutError:
-                raise SystemExit(f"echo {i}: nothing arrived") from None
+                log = dovecot.log_file.read_text(errors="replace")[-3000:]
+                raise SystemExit(f"echo {i}: nothing arrived; Dovecot's log ends:\n{log}") from None
             echo_times.append(arrived - start)
         echo.stop.set()
         flow.stop_daemon()

@@ -90,7 +90,7 @@ def accept(
                 kind="review_request",
                 dedupe_key=f"review_request:{request.number}:{name}",
                 to=department.notified(),
-                language=department.language or ctx.config.organization.language,
+                language=ctx.config.department_language(department),
                 request=request,
                 department=name,
                 context={"request": request, "department": department},

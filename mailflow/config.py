@@ -364,6 +364,10 @@ class Config:
                 return dept.language
         return self.organization.language
 
+    def department_language(self, department: Department) -> str:
+        """The language of a department's mail: its own, else the organisation's."""
+        return department.language or self.organization.language
+
     def is_own_address(self, address: str) -> bool:
         """True for the coordination address itself and its ``+token`` sub-addresses."""
         local, _, domain = address.lower().partition("@")

@@ -67,7 +67,7 @@ def review_reminders(session: Session, ctx: Context) -> int:
                     kind="review_reminder",
                     dedupe_key=f"review_reminder:{request.number}:{name}",
                     to=department.notified(),
-                    language=department.language or ctx.config.organization.language,
+                    language=ctx.config.department_language(department),
                     request=request,
                     department=name,
                     context={"request": request, "department": department},

@@ -27,7 +27,7 @@ def reply_chasers(session: Session, ctx: Context) -> int:
                     kind="reply_chaser",
                     dedupe_key=f"chaser:{request.number}:{department.department}:1",
                     to=known.notified(),
-                    language=known.language or ctx.config.organization.language,
+                    language=ctx.config.department_language(known),
                     request=request,
                     department=known.name,
                     context={
@@ -62,7 +62,7 @@ def reply_escalations(session: Session, ctx: Context) -> int:
                     dedupe_key=f"escalation:{request.number}:{department.department}:1",
                     to=[head] if head else [supervisor] if supervisor else [],
                     cc=[supervisor] if head and supervisor else [],
-                    language=known.language or ctx.config.organization.language,
+                    language=ctx.config.department_language(known),
                     request=request,
                     department=known.name,
                     context={

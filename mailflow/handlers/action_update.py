@@ -117,7 +117,7 @@ def _ask_lead_to_assess(
             kind="delay_assessment",
             dedupe_key=f"delay_assessment:{item.code}:{update.new_due}",
             to=lead.notified(),
-            language=lead.language or ctx.config.organization.language,
+            language=ctx.config.department_language(lead),
             request=request,
             action_code=item.code,
             context={

@@ -182,7 +182,7 @@ def _acknowledge(
 
 def _notify(session: Session, ctx: Context, request: Request, department: Department) -> None:
     recipients = department.notified()
-    language = department.language or ctx.config.organization.language
+    language = ctx.config.department_language(department)
     enqueue(
         session,
         ctx,

@@ -56,7 +56,7 @@ def _summarise(session: Session, ctx: Context, request: Request) -> None:
             dedupe_key=f"responses_complete:{request.number}",
             to=lead.notified(),
             cc=[requester] if requester and not in_lead else [],
-            language=lead.language or ctx.config.organization.language,
+            language=ctx.config.department_language(lead),
             request=request,
             department=lead.name,
             context={"request": request},

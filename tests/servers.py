@@ -42,6 +42,8 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
+from mailflow.demo.servers import dovecot_mail_user
+
 PROFILES = {"full": "127.0.0.1", "nomove": "127.0.0.2", "basic": "127.0.0.3"}
 PASSWORD = "secret"
 _BASIC_CAPS = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+"  # no NAMESPACE either
@@ -115,15 +117,6 @@ def _openssl(*args: object) -> None:
 # ---------------------------------------------------------------- Dovecot
 
 
-def _mail_user() -> tuple[str, int, int]:
-    """Dovecot refuses uid 0 for mail access, so as root mail is stored as ``nobody``."""
-    if os.geteuid() != 0:
-        me = pwd.getpwuid(os.geteuid())
-        return me.pw_name, me.pw_uid, me.pw_gid
-    nobody = pwd.getpwnam("nobody")
-    return "nobody", nobody.pw_uid, nobody.pw_gid
-
-
 class DovecotServer:
     """Dovecot run from a private directory; ``stop()``/``start()`` keep the same ports."""
 
@@ -150,7 +143,7 @@ class DovecotServer:
     def _write_config(self) -> None:
         for sub in ("run", "state", "log", "home"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        user, uid, gid = _mail_user()
+        user, uid, gid = dovecot_mail_user()
         os.chown(self.root / "home", uid, gid)
         self.root.chmod(0o755)  # the mail user must reach home/
         internal = "dovecot" if os.geteuid() == 0 else user

@@ -267,7 +267,7 @@ class DovecotStore:
         await asyncio.to_thread(self._start)
 
     def _start(self) -> None:
-        user, uid, gid = _mail_user()
+        user, uid, gid = dovecot_mail_user()
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             os.chown(self.folder, uid, gid)
@@ -378,7 +378,7 @@ def find_dovecot() -> str | None:
     )
 
 
-def _mail_user() -> tuple[str, int, int]:
+def dovecot_mail_user() -> tuple[str, int, int]:
     """Dovecot refuses uid 0 for mail access, so as root the mail belongs to ``nobody``."""
     if os.geteuid() != 0:
         me = pwd.getpwuid(os.geteuid())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,15 +21,21 @@ from mailflow.models import (
 )
 from mailflow.router import Thread
 
+_COUNTERS = Counter.__table__
+_INCREMENT = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.name == bindparam("counter"))
+    .values(value=_COUNTERS.c.value + 1)
+    .returning(_COUNTERS.c.value)
+)
+_NUMBER_TAKEN = select(Request.__table__.c.id).where(
+    Request.__table__.c.number == bindparam("number")
+)
+
 
 def next_value(session: Session, name: str) -> int:
     """Increment the counter ``name`` atomically (row lock on PostgreSQL, write lock on SQLite)."""
-    value = session.scalar(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
+    value = session.connection().scalar(_INCREMENT, {"counter": name})
     if value is not None:
         return value
     try:
@@ -47,12 +53,17 @@ def is_valid_number(number: str, prefix: str) -> bool:
 def allocate_number(session: Session, prefix: str, year: int, wanted: str = "") -> str:
     """``wanted`` when it is well-formed and unused, else the next free ``PREFIX-YEAR-NNNN``."""
     wanted = wanted.strip().upper()
-    if wanted and is_valid_number(wanted, prefix) and find_request(session, wanted) is None:
+    if wanted and is_valid_number(wanted, prefix) and not _taken(session, wanted):
         return wanted
     while True:
         number = f"{prefix}-{year}-{next_value(session, f'{prefix}-{year}'):04d}"
-        if find_request(session, number) is None:
+        if not _taken(session, number):
             return number
+
+
+def _taken(session: Session, number: str) -> bool:
+    session.flush()  # a request added but not yet written holds its number too
+    return session.connection().scalar(_NUMBER_TAKEN, {"number": number}) is not None
 
 
 def find_request(session: Session, number: str) -> Request | None:

@@ -200,7 +200,7 @@ def _run(app: App, *, once: bool) -> int:
     if once:
         from mailflow.daemon import once as run_once
 
-        print(asyncio.run(run_once(app)))
+        print(run_once(app))
         return 0
     from mailflow.daemon import serve
 

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +35,26 @@ if TYPE_CHECKING:
 log = logging.getLogger("mailflow.ingest")
 
 MAX_STORED_TEXT = 200_000
+
+# Core statements built once: they run for every message, and the ORM adds nothing to them
+_INBOUND = InboundMessage.__table__
+_CURSOR = MailboxCursor.__table__
+_FILED_AS = select(_INBOUND.c.id, _INBOUND.c.folder).where(
+    _INBOUND.c.dedupe_key == bindparam("key")
+)
+_FILED_IN = select(_INBOUND.c.dedupe_key, _INBOUND.c.folder).where(
+    _INBOUND.c.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+_RECORD = _INBOUND.insert()
+_ADVANCE_CURSOR = (
+    update(_CURSOR)
+    .where(
+        _CURSOR.c.mailbox_key == bindparam("key"),
+        _CURSOR.c.uidvalidity == bindparam("seen_uidvalidity"),
+        _CURSOR.c.last_uid < bindparam("seen_uid"),
+    )
+    .values(last_uid=bindparam("seen_uid"), updated_at=bindparam("now"))
+)
 
 
 def utcnow() -> dt.datetime:
@@ -84,27 +104,26 @@ class Ingest:
 
     def _advance_cursor(self, session: Session, delivery: Delivery) -> None:
         """Record the highest UID seen (the watcher created the row when it met the folder)."""
-        session.execute(
-            update(MailboxCursor)
-            .where(
-                MailboxCursor.mailbox_key == delivery.mailbox_key,
-                MailboxCursor.uidvalidity == delivery.uidvalidity,
-                MailboxCursor.last_uid < delivery.uid,
-            )
-            .values(last_uid=delivery.uid, updated_at=self.clock())
+        session.connection().execute(
+            _ADVANCE_CURSOR,
+            {
+                "key": delivery.mailbox_key,
+                "seen_uidvalidity": delivery.uidvalidity,
+                "seen_uid": delivery.uid,
+                "now": self.clock(),
+            },
         )
 
     # ---------------------------------------------------------------- messages
 
-    def already_filed(self, message_id: str) -> str | None:
-        if not message_id.strip():
-            return None
+    def already_filed(self, message_ids: list[str]) -> dict[str, str]:
+        """The folder each of ``message_ids`` was filed to, for those recorded before."""
+        keys = {message_key(mid): mid for mid in message_ids if mid.strip()}
+        if not keys:
+            return {}
         with self.sessions() as session:
-            return session.scalar(
-                select(InboundMessage.folder).where(
-                    InboundMessage.dedupe_key == message_key(message_id)
-                )
-            )
+            rows = session.connection().execute(_FILED_IN, {"keys": list(keys)})
+            return {keys[row.dedupe_key]: row.folder for row in rows}
 
     def ingest(self, delivery: Delivery) -> str:
         ctx = self.context.at(self.clock())
@@ -135,7 +154,7 @@ class Ingest:
                     delivery.uid,
                     mail.message_id,
                 )
-                return self.already_filed(mail.message_id) or "processed"
+                return self.already_filed([mail.message_id]).get(mail.message_id, "processed")
             raise
         except Exception as exc:
             log.exception("handler crashed on uid=%s message_id=%s", delivery.uid, mail.message_id)
@@ -146,9 +165,7 @@ class Ingest:
 
     def _handle(self, delivery: Delivery, ctx: Context, mail: ParsedMail) -> str:
         with self.sessions.begin() as session:
-            existing = session.scalar(
-                select(InboundMessage).where(InboundMessage.dedupe_key == mail.dedupe_key)
-            )
+            existing = session.connection().execute(_FILED_AS, {"key": mail.dedupe_key}).first()
             if existing is not None:
                 self._advance_cursor(session, delivery)
                 log.info(
@@ -174,9 +191,7 @@ class Ingest:
         detail: str,
     ) -> str:
         with self.sessions.begin() as session:
-            existing = session.scalar(
-                select(InboundMessage).where(InboundMessage.dedupe_key == key)
-            )
+            existing = session.connection().execute(_FILED_AS, {"key": key}).first()
             if existing is not None:
                 return existing.folder
             verdict = file_failure(
@@ -201,24 +216,26 @@ class Ingest:
         verdict: Verdict,
         route: str,
     ) -> None:
-        session.add(
-            InboundMessage(
-                dedupe_key=key,
-                message_id=mail.message_id if mail else "",
-                sender=mail.sender.address if mail and mail.sender else "",
-                sender_name=(mail.sender.name if mail and mail.sender else "")[:200],
-                subject=mail.subject if mail else "",
-                sent_at=mail.date if mail else None,
-                received_at=ctx.now,
-                size=delivery.size,
-                mailbox_uid=delivery.uid,
-                verdict=verdict.name,
-                folder=verdict.folder,
-                reason=verdict.reason,
-                route=route,
-                body_text=(mail.text if mail else "")[:MAX_STORED_TEXT],
-                request_id=verdict.request.id if verdict.request else None,
-            )
+        session.flush()  # the case the row refers to, if it is new
+        session.connection().execute(
+            _RECORD,
+            {
+                "dedupe_key": key,
+                "message_id": mail.message_id if mail else "",
+                "sender": mail.sender.address if mail and mail.sender else "",
+                "sender_name": (mail.sender.name if mail and mail.sender else "")[:200],
+                "subject": mail.subject if mail else "",
+                "sent_at": mail.date if mail else None,
+                "received_at": ctx.now,
+                "size": delivery.size,
+                "mailbox_uid": delivery.uid,
+                "verdict": verdict.name,
+                "folder": verdict.folder,
+                "reason": verdict.reason,
+                "route": route,
+                "body_text": (mail.text if mail else "")[:MAX_STORED_TEXT],
+                "request_id": verdict.request.id if verdict.request else None,
+            },
         )
         self._advance_cursor(session, delivery)
 

@@ -77,7 +77,7 @@ class StopSignal(Protocol):
 class Ingestor(Protocol):
     def cursor(self, mailbox_key: str) -> tuple[int, int] | None: ...
     def reset_cursor(self, mailbox_key: str, uidvalidity: int) -> None: ...
-    def already_filed(self, message_id: str) -> str | None: ...
+    def already_filed(self, message_ids: list[str]) -> dict[str, str]: ...
     def ingest(self, delivery: Delivery) -> str: ...
 
 
@@ -187,17 +187,15 @@ class MailboxWatcher:
             batch = uids[start : start + FETCH_BATCH]
             heads = client.fetch(batch, ["RFC822.SIZE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
             for chunk in self._chunks([uid for uid in batch if uid in heads], heads):
-                waiting = [self._waiting(uid, uidvalidity, heads[uid]) for uid in chunk]
+                waiting = self._waiting(chunk, uidvalidity, heads)
                 self._fetch_bodies([w for w in waiting if w.needs_body])
-                for message in waiting:
-                    if self._stop.is_set():
-                        return filed
-                    if self._handle(message):
-                        filed += 1
+                filed += self._handle_chunk(waiting)
+                if self._stop.is_set():
+                    return filed
         return filed
 
     def _chunks(self, uids: list[int], heads: dict[int, Any]) -> Iterator[list[int]]:
-        """Runs of UIDs whose bodies are fetched together (bounded in count and bytes)."""
+        """Runs of UIDs fetched, recorded and filed together (bounded in count and bytes)."""
         chunk: list[int] = []
         size = 0
         for uid in uids:
@@ -210,21 +208,29 @@ class MailboxWatcher:
         if chunk:
             yield chunk
 
-    def _waiting(self, uid: int, uidvalidity: int, head: dict[bytes, Any]) -> _Waiting:
-        message = _Waiting(uid, uidvalidity, int(head.get(b"RFC822.SIZE", 0)))
-        message_id = _message_id(_section(head, b"BODY[HEADER.FIELDS") or b"")
+    def _waiting(self, chunk: list[int], uidvalidity: int, heads: dict[int, Any]) -> list[_Waiting]:
+        """The chunk's messages, with what the ingestor recorded of them before (one lookup)."""
+        waiting = [
+            _Waiting(uid, uidvalidity, int(heads[uid].get(b"RFC822.SIZE", 0))) for uid in chunk
+        ]
+        message_ids = {
+            m.uid: _message_id(_section(heads[m.uid], b"BODY[HEADER.FIELDS") or b"")
+            for m in waiting
+        }
         try:
-            message.filed_as = (
-                self.ingestor.already_filed(message_id) if message_id else None
-            ) or ""
-        except Exception as exc:
-            message.error = exc
-        message.needs_body = (
-            not message.filed_as
-            and not message.error
-            and message.size <= self.config.max_message_size
-        )
-        return message
+            filed = self.ingestor.already_filed([mid for mid in message_ids.values() if mid])
+        except Exception as exc:  # the database is down: the whole chunk waits for the next pass
+            filed = {}
+            for message in waiting:
+                message.error = exc
+        for message in waiting:
+            message.filed_as = filed.get(message_ids[message.uid], "")
+            message.needs_body = (
+                not message.filed_as
+                and not message.error
+                and message.size <= self.config.max_message_size
+            )
+        return waiting
 
     def _fetch_bodies(self, messages: list[_Waiting]) -> None:
         """``BODY.PEEK[]`` of several messages in one FETCH."""
@@ -242,24 +248,38 @@ class MailboxWatcher:
                 log.warning("UIDVALIDITY of %s changed to %d", self.mailbox_key, uidvalidity)
             self.ingestor.reset_cursor(self.mailbox_key, uidvalidity)
 
-    def _handle(self, message: _Waiting) -> bool:
+    def _handle_chunk(self, waiting: list[_Waiting]) -> int:
+        """Record each message (one commit each), then file the recorded ones: one MOVE per
+        folder for the chunk. A crash before the MOVE leaves recorded messages in the folder;
+        the next pass finds them recorded and only files them."""
+        verdicts: dict[str, list[int]] = {}
+        for message in waiting:
+            if self._stop.is_set():
+                break
+            if verdict := self._verdict(message):
+                verdicts.setdefault(verdict, []).append(message.uid)
+        return sum(self._file(uids, verdict) for verdict, uids in verdicts.items())
+
+    def _verdict(self, message: _Waiting) -> str:
+        """Where the message goes (``processed``/``failed``); ``""`` to leave it in place."""
         if message.error:
             return self._left(message.uid, message.error)
-        verdict = message.filed_as
-        if verdict:
-            log.info("uid %d was already %s: filing it again", message.uid, verdict)
-        elif delivery := self._delivery(message):
-            try:
-                verdict = self.ingestor.ingest(delivery)
-            except Exception as exc:
-                return self._left(message.uid, exc)
-        return bool(verdict) and self._file(message.uid, verdict)
+        if message.filed_as:
+            log.info("uid %d was already %s: filing it again", message.uid, message.filed_as)
+            return message.filed_as
+        delivery = self._delivery(message)
+        if delivery is None:
+            return ""
+        try:
+            return self.ingestor.ingest(delivery)
+        except Exception as exc:
+            return self._left(message.uid, exc)
 
-    def _left(self, uid: int, exc: Exception) -> bool:
+    def _left(self, uid: int, exc: Exception) -> str:
         """The ingestor raised (say the database is down): leave ``uid`` for the next pass."""
         debug = log.isEnabledFor(logging.DEBUG)  # the traceback only then: one line per event
         log.error("uid %d: ingestor raised %s; left in place", uid, _describe(exc), exc_info=debug)
-        return False
+        return ""
 
     def _delivery(self, message: _Waiting) -> Delivery | None:
         """The message as fetched with its chunk; only the header section when oversized."""
@@ -279,22 +299,22 @@ class MailboxWatcher:
         header = _section(data, b"BODY[HEADER") or (_header_block(raw) if raw else b"")
         return Delivery(uid, uidvalidity, size, raw, header, self.mailbox_key)
 
-    def _file(self, uid: int, verdict: str) -> bool:
-        """Move ``uid`` to the folder for ``verdict``: MOVE, else COPY + \\Deleted (+ EXPUNGE)."""
+    def _file(self, uids: list[int], verdict: str) -> int:
+        """Move ``uids`` to the folder for ``verdict``: MOVE, else COPY + \\Deleted (+ EXPUNGE)."""
         folders = {"processed": self.config.processed_folder, "failed": self.config.failed_folder}
         if verdict not in folders:
-            log.error("uid %d: ingest returned %r, not processed/failed; left", uid, verdict)
-            return False
+            log.error("uids %s: ingest returned %r, not processed/failed; left", uids, verdict)
+            return 0
         client, target = self._require(), self.server_name(folders[verdict])
         if "MOVE" in self._caps:
-            client.move([uid], target)
+            client.move(uids, target)
         else:
-            client.copy([uid], target)
-            client.add_flags([uid], [b"\\Deleted"], silent=True)
+            client.copy(uids, target)
+            client.add_flags(uids, [b"\\Deleted"], silent=True)
             if "UIDPLUS" in self._caps:
-                client.uid_expunge([uid])
-        log.info("uid %d %s -> %s", uid, verdict, target)
-        return True
+                client.uid_expunge(uids)
+        log.info("uid %s %s -> %s", ",".join(map(str, uids)), verdict, target)
+        return len(uids)
 
     def run_once(self) -> int:
         """Connect, process everything waiting, log out (``mailflow run --once``)."""

@@ -54,6 +54,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # templates ship with the package: no stat() per mail
         )
         for phrase in phrases.FILTERS:
             env.filters[phrase.__name__] = self._filter(phrase)

@@ -11,6 +11,7 @@ carries the same Message-ID.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -18,6 +19,7 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -94,6 +96,8 @@ class Sender:
         self._last_used = 0.0
         self._released_at = -RELEASE_DEAD_CLAIMS_EVERY
         self._probed_at = -PROBE_EVERY
+        self._unrecorded: list[tuple[OutboxMessage, dict[str, object]]] = []  # sent, mark failed
+        self._broken_claims: set[str] = set()  # claim tokens of batches the database broke off
 
     async def drain(self) -> DrainReport:
         """Send every row that is due, batch after batch, until none is left."""
@@ -101,6 +105,7 @@ class Sender:
         if time.monotonic() - self._released_at > RELEASE_DEAD_CLAIMS_EVERY:
             self.release_dead_claims()
             self._released_at = time.monotonic()
+        self._settle()
         while batch := self._claim():
             await self._send_batch(batch, report)
         if await self._server_is_back():
@@ -136,6 +141,27 @@ class Sender:
                     .where(OutboxMessage.id.in_(dead))
                     .values(claimed_by="", claimed_until=None)
                 )
+
+    def _settle(self) -> None:
+        """After the database failed in a batch: record the deliveries it did not record, then
+        free the rest of the batch for the next claim instead of leaving it claimed for
+        CLAIM_FOR (a row whose mail went out is not sent again)."""
+        while self._unrecorded:
+            row, values = self._unrecorded[0]
+            self._finish(row, **values)
+            self._unrecorded.pop(0)
+            log.info("sent message_id=%s key=%s (recorded late)", row.message_id, row.dedupe_key)
+        if self._broken_claims:
+            with self.sessions.begin() as session:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.claimed_by.in_(self._broken_claims),
+                        OutboxMessage.status == "pending",
+                    )
+                    .values(claimed_by="", claimed_until=None)
+                )
+            self._broken_claims.clear()
 
     def _claim(self) -> list[OutboxMessage]:
         now = utcnow()
@@ -216,23 +242,46 @@ class Sender:
         return self._client, reused
 
     async def _send_batch(self, rows: list[OutboxMessage], report: DrainReport) -> None:
-        for index, row in enumerate(rows):
-            try:
-                await self._deliver(row)
-            except _Permanent as exc:
-                self._mark_failed(row, str(exc))
-                report.failed += 1
-            except _NoConnection as exc:
-                for waiting in rows[index:]:
-                    self._defer(waiting, str(exc), report)
-                return
-            except _Transient as exc:
-                self._defer(row, str(exc), report)
-            else:
-                self._mark_sent(row)
-                report.sent += 1
+        """Send ``rows`` in order. A mail's row is recorded in a worker thread while the next
+        mail's envelope goes out, but before that mail's DATA: at most one mail is ever
+        accepted by the server and not yet on record (the RFC 1047 window), as when each
+        record came first, and the wait for the database no longer stalls the connection."""
+        recording: asyncio.Task[None] | None = None
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+        async def recorded() -> None:
+            nonlocal recording
+            if recording is not None:
+                task, recording = recording, None
+                await task
+
+        try:
+            for index, row in enumerate(rows):
+                try:
+                    await self._deliver(row, recorded)
+                except _Permanent as exc:
+                    await recorded()
+                    self._mark_failed(row, str(exc))
+                    report.failed += 1
+                except _NoConnection as exc:
+                    await recorded()
+                    for waiting in rows[index:]:
+                        self._defer(waiting, str(exc), report)
+                    return
+                except _Transient as exc:
+                    await recorded()
+                    self._defer(row, str(exc), report)
+                else:
+                    recording = asyncio.create_task(asyncio.to_thread(self._mark_sent, row))
+                    report.sent += 1
+            await recorded()
+        except BaseException:  # the database failed: free the batch once it is back (_settle)
+            self._broken_claims.add(rows[0].claimed_by)
+            if recording is not None:
+                with contextlib.suppress(Exception):
+                    await recording
+            raise
+
+    async def _deliver(self, row: OutboxMessage, recorded: Callable[[], Awaitable[None]]) -> None:
         """Send one row; a kept connection the server dropped meanwhile is replaced once."""
         for attempt in (1, 2):
             try:
@@ -240,7 +289,7 @@ class Sender:
             except _Transient as exc:
                 raise _NoConnection(f"{CONNECTION_PROBLEM}{exc}") from exc
             try:
-                await self._send_one(client, row)
+                await self._send_one(client, row, recorded)
                 return
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError) as exc:
                 self._client = None
@@ -252,6 +301,10 @@ class Sender:
                     self._client = None
                     client.close()
                 raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            except BaseException:  # the previous record failed: the envelope is left open
+                self._client = None
+                client.close()
+                raise
 
     async def _connect(self) -> aiosmtplib.SMTP:
         smtp = self.smtp
@@ -299,28 +352,57 @@ class Sender:
         with self.sessions.begin() as session:
             alerts.login_failure(session, self.alert_context.at(utcnow()), "SMTP", detail)
 
-    async def _send_one(self, client: aiosmtplib.SMTP, row: OutboxMessage) -> None:
+    async def _send_one(
+        self, client: aiosmtplib.SMTP, row: OutboxMessage, recorded: Callable[[], Awaitable[None]]
+    ) -> None:
+        """MAIL and RCPT, then (once the previous mail is on record) DATA; the steps of
+        aiosmtplib's ``sendmail``, with that wait between them."""
         try:
-            refused, _ = await client.sendmail(row.mail_from, row.envelope_recipients, row.raw)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
-            detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
-            if all(code >= 500 for code in codes):
-                raise _Permanent(f"all recipients refused: {detail}") from exc
-            raise _Transient(f"recipients refused: {detail}") from exc
-        except aiosmtplib.SMTPResponseException as exc:
+            refused = await self._envelope(client, row)
+            await recorded()
+            await client.data(row.raw)
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused) as exc:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.rset()  # a clean envelope for the next mail
+            if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+                codes = [r.code for r in exc.recipients]
+                detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+                if all(code >= 500 for code in codes):
+                    raise _Permanent(f"all recipients refused: {detail}") from exc
+                raise _Transient(f"recipients refused: {detail}") from exc
             if exc.code >= 500:
                 raise _Permanent(f"{exc.code} {exc.message}") from exc
             raise _Transient(f"{exc.code} {exc.message}") from exc
         failpoints.hit("sender.after_send")
         if refused:
-            detail = "; ".join(
-                f"{addr}: {resp.code} {resp.message}" for addr, resp in refused.items()
-            )
+            detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in refused)
             log.warning(
                 "sent message_id=%s but some recipients were refused: %s", row.message_id, detail
             )
             row.last_error = f"partly refused: {detail}"
+
+    @staticmethod
+    async def _envelope(
+        client: aiosmtplib.SMTP, row: OutboxMessage
+    ) -> list[aiosmtplib.SMTPRecipientRefused]:
+        """MAIL FROM and RCPT TO for ``row``; the recipients the server refused (all of them
+        refused raise SMTPRecipientsRefused)."""
+        if client.is_ehlo_or_helo_needed:
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
+        options = [f"SIZE={len(row.raw)}"] if client.supports_extension("size") else []
+        await client.mail(row.mail_from, options=options)
+        refused: list[aiosmtplib.SMTPRecipientRefused] = []
+        for recipient in row.envelope_recipients:
+            try:
+                await client.rcpt(recipient)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                refused.append(exc)
+        if refused and len(refused) == len(row.envelope_recipients):
+            raise aiosmtplib.SMTPRecipientsRefused(refused)
+        return refused
 
     def _finish(self, row: OutboxMessage, **values: object) -> None:
         """Record one delivery attempt of ``row`` and release its claim.
@@ -333,7 +415,16 @@ class Sender:
             connection.execute(_FINISH, {"row_id": row.id, **values})
 
     def _mark_sent(self, row: OutboxMessage) -> None:
-        self._finish(row, status="sent", sent_at=utcnow(), last_error=row.last_error)
+        values: dict[str, object] = {
+            "status": "sent",
+            "sent_at": utcnow(),
+            "last_error": row.last_error,
+        }
+        try:
+            self._finish(row, **values)
+        except Exception:  # the database is down: _settle records it when it is back
+            self._unrecorded.append((row, values))
+            raise
         log.info(
             "sent message_id=%s key=%s to=%s",
             row.message_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import secrets
 from collections.abc import Sequence
 from email.header import Header
@@ -22,6 +23,7 @@ CRLF = "\r\n"
 FOLD_AT = 76
 
 
+@functools.lru_cache(maxsize=4096)  # the directory's people, over and over
 def header_address(person: Person) -> str:
     """``名字 <address>`` with the name as an RFC 2047 word; no CR/LF can reach the header."""
     name = " ".join(person.name.split())

@@ -41,8 +41,8 @@ class MemoryIngestor:
         self.resets.append((mailbox_key, uidvalidity))
         self.cursors[mailbox_key] = (uidvalidity, 0)
 
-    def already_filed(self, message_id: str) -> str | None:
-        return self.filed.get(message_id)
+    def already_filed(self, message_ids: list[str]) -> dict[str, str]:
+        return {mid: self.filed[mid] for mid in message_ids if mid in self.filed}
 
     def ingest(self, delivery: Delivery) -> str:
         headers = BytesHeaderParser().parsebytes(delivery.header_block)

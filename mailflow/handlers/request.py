@@ -97,6 +97,7 @@ def _create(mail: ParsedMail, session: Session, ctx: Context, form: forms.Reques
         received_at=ctx.now,
         reply_deadline=ctx.calendar.add(ctx.now, ctx.config.deadlines.for_urgency(form.urgency)),
         form_message_id=mail.message_id,
+        attachments=[],  # known empty: no query for them after the flush
     )
     for position, name in enumerate(form.departments):
         own = name == form.requesting_department

@@ -47,7 +47,7 @@ def test_postgresql_restarted_under_load(tmp_path, imap_account, smtp_peer) -> N
         flow.start_daemon()
         for i in range(4):
             flow.deliver(form(i))
-        time.sleep(1.0)
+        flow.wait_for_mail(1, timeout=60)  # up (its schema made) and in the middle of the work
         server.restart()  # connections of every kind drop under the daemon's feet
         for i in range(4, 8):
             flow.deliver(form(i))

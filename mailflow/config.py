@@ -307,6 +307,7 @@ class SmtpConfig:
     oauth_token_command: str = ""
     oauth_token_file: str = ""
     timeout: Duration = Duration("30s", dt.timedelta(seconds=30))
+    connections: int = 2  # SMTP connections a batch is sent over (mail still completes in order)
 
 
 @dataclass(frozen=True)
@@ -647,6 +648,7 @@ def _smtp(r: _Reader) -> SmtpConfig:
     r.only(
         "host", "port", "security", "username", "password", "password_env", "from_address",
         "from_name", "ca_file", "auth", "oauth_token_command", "oauth_token_file", "timeout",
+        "connections",
     )  # fmt: skip
     security = r.string("security", "starttls", SECURITY_MODES)
     default_port = {"ssl": 465, "starttls": 587, "none": 25}[security]
@@ -665,6 +667,7 @@ def _smtp(r: _Reader) -> SmtpConfig:
         oauth_token_command=r.string("oauth_token_command", ""),
         oauth_token_file=r.string("oauth_token_file", ""),
         timeout=r.duration("timeout", SmtpConfig.timeout),
+        connections=r.integer("connections", SmtpConfig.connections, 1, 8),
     )
 
 

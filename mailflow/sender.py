@@ -23,18 +23,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiosmtplib
-from sqlalchemy import Engine, bindparam, or_, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow import alerts, failpoints
 from mailflow.config import SmtpConfig
 from mailflow.context import Context
+from mailflow.delivery_log import FINISH, DeliveryLog
 from mailflow.models import OutboxMessage
 from mailflow.oauth import TokenError, TokenSource
 
 log = logging.getLogger("mailflow.sender")
-_OUTBOX = OutboxMessage.__table__
-_FINISH = _OUTBOX.update().where(_OUTBOX.c.id == bindparam("row_id"))
 
 CLAIM_FOR = dt.timedelta(minutes=2)
 FIRST_RETRY = dt.timedelta(seconds=30)
@@ -88,12 +87,13 @@ class Sender:
         self.smtp = smtp
         self.sessions = sessions
         self._engine: Engine = sessions.kw["bind"]
+        self._log = DeliveryLog.beside(self._engine)  # SQLite: records wait for no one there
         self.instance = instance_name()
         self._tls: ssl.SSLContext | None = None
-        self._client: aiosmtplib.SMTP | None = None
+        self._clients: dict[int, aiosmtplib.SMTP] = {}  # kept connections, by lane
         self._tokens: TokenSource | None = None
         self.alert_context: Context | None = None  # set by the app: where login alerts are queued
-        self._last_used = 0.0
+        self._last_used: dict[int, float] = {}
         self._released_at = -RELEASE_DEAD_CLAIMS_EVERY
         self._probed_at = -PROBE_EVERY
         self._unrecorded: list[tuple[OutboxMessage, dict[str, object]]] = []  # sent, mark failed
@@ -108,9 +108,11 @@ class Sender:
         self._settle()
         while batch := self._claim():
             await self._send_batch(batch, report)
+            self._fold()
         if await self._server_is_back():
             while batch := self._claim():
                 await self._send_batch(batch, report)
+                self._fold()
         if report.sent or report.deferred or report.failed:
             log.info("outbox drained %s", report)
         return report
@@ -129,6 +131,7 @@ class Sender:
         """Free rows claimed by processes of this host that no longer exist (killed, crashed)."""
         host = socket.gethostname()
         with self.sessions.begin() as session:
+            folded = self._fold_into(session)
             rows = session.execute(
                 select(OutboxMessage.id, OutboxMessage.claimed_by).where(
                     OutboxMessage.status == "pending", OutboxMessage.claimed_by.like(f"{host}:%")
@@ -141,6 +144,7 @@ class Sender:
                     .where(OutboxMessage.id.in_(dead))
                     .values(claimed_by="", claimed_until=None)
                 )
+        self._forget(folded)
 
     def _settle(self) -> None:
         """After the database failed in a batch: record the deliveries it did not record, then
@@ -153,6 +157,7 @@ class Sender:
             log.info("sent message_id=%s key=%s (recorded late)", row.message_id, row.dedupe_key)
         if self._broken_claims:
             with self.sessions.begin() as session:
+                folded = self._fold_into(session)
                 session.execute(
                     update(OutboxMessage)
                     .where(
@@ -161,7 +166,22 @@ class Sender:
                     )
                     .values(claimed_by="", claimed_until=None)
                 )
+            self._forget(folded)
             self._broken_claims.clear()
+
+    def _fold_into(self, session: Session) -> list[tuple[int, str]]:
+        """Bring the delivery log's records into the outbox, in ``session``'s transaction."""
+        return self._log.fold_into(session.connection()) if self._log else []
+
+    def _forget(self, folded: list[tuple[int, str]]) -> None:
+        if self._log:
+            self._log.forget(folded)
+
+    def _fold(self) -> None:
+        if self._log:
+            with self.sessions.begin() as session:
+                folded = self._fold_into(session)
+            self._forget(folded)
 
     def _claim(self) -> list[OutboxMessage]:
         now = utcnow()
@@ -172,6 +192,7 @@ class Sender:
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
         with self.sessions.begin() as session:
+            folded = self._fold_into(session)
             ids = session.scalars(
                 select(OutboxMessage.id)
                 .where(*claimable)
@@ -179,13 +200,15 @@ class Sender:
                 .limit(BATCH_SIZE)
                 .with_for_update(skip_locked=True)
             ).all()
-            if not ids:
-                return []
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), *claimable)
-                .values(claimed_by=token, claimed_until=now + CLAIM_FOR)
-            )
+            if ids:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids), *claimable)
+                    .values(claimed_by=token, claimed_until=now + CLAIM_FOR)
+                )
+        self._forget(folded)
+        if not ids:
+            return []
         with self.sessions() as session:
             return list(
                 session.scalars(
@@ -211,7 +234,7 @@ class Sender:
                 return False
         self._probed_at = time.monotonic()
         try:
-            await self._connection()
+            await self._connection(0)
         except _Transient:
             return False
         with self.sessions.begin() as session:
@@ -222,89 +245,107 @@ class Sender:
         return True
 
     async def close(self) -> None:
-        """Say QUIT on the kept connection, if there is one."""
-        client, self._client = self._client, None
-        if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
+        """Say QUIT on the kept connections."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except (aiosmtplib.SMTPException, OSError):
+                    client.close()
 
-    async def _connection(self) -> tuple[aiosmtplib.SMTP, bool]:
-        """The kept connection (reused within KEEP_CONNECTION), else a new one; (client, reused)."""
-        stale = time.monotonic() - self._last_used > KEEP_CONNECTION.total_seconds()
-        if self._client is not None and (stale or not self._client.is_connected):
-            await self.close()
-        reused = self._client is not None
-        if self._client is None:
-            self._client = await self._connect()
-        self._last_used = time.monotonic()
-        return self._client, reused
+    def _drop(self, lane: int) -> None:
+        """Close ``lane``'s connection without a word (its state is unknown)."""
+        client = self._clients.pop(lane, None)
+        if client is not None:
+            client.close()
+
+    async def _connection(self, lane: int = 0) -> tuple[aiosmtplib.SMTP, bool]:
+        """``lane``'s kept connection (reused within KEEP_CONNECTION), else a new one;
+        (client, reused)."""
+        client = self._clients.get(lane)
+        stale = time.monotonic() - self._last_used.get(lane, 0.0) > KEEP_CONNECTION.total_seconds()
+        if client is not None and (stale or not client.is_connected):
+            del self._clients[lane]
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()
+            client.close()
+            client = None
+        reused = client is not None
+        if client is None:
+            client = self._clients[lane] = await self._connect()
+        self._last_used[lane] = time.monotonic()
+        return client, reused
 
     async def _send_batch(self, rows: list[OutboxMessage], report: DrainReport) -> None:
-        """Send ``rows`` in order. A mail's row is recorded in a worker thread while the next
-        mail's envelope goes out, but before that mail's DATA: at most one mail is ever
-        accepted by the server and not yet on record (the RFC 1047 window), as when each
-        record came first, and the wait for the database no longer stalls the connection."""
-        recording: asyncio.Task[None] | None = None
+        """Send ``rows`` over up to ``smtp.connections`` connections. Envelopes (MAIL, RCPT) go
+        out side by side, but each row waits for its turn, in order, to send its DATA and record
+        the outcome: at most one mail is ever accepted by the server and not yet on record (the
+        RFC 1047 window), and mail reaches the server in the order it was queued."""
+        turn = _Turns()
+        unreachable: list[str] = []  # the server cannot be reached: the rest of the batch waits
+        lanes = max(1, min(self.smtp.connections, len(rows)))
 
-        async def recorded() -> None:
-            nonlocal recording
-            if recording is not None:
-                task, recording = recording, None
-                await task
+        async def lane(number: int) -> None:
+            for position in range(number, len(rows), lanes):
+                row = rows[position]
+                outcome: Exception | None = None
+                if unreachable:
+                    outcome = _NoConnection(unreachable[0])
+                else:
+                    try:
+                        await self._deliver(number, row, lambda at=position: turn.wait_for(at))
+                    except (_Permanent, _Transient) as exc:
+                        outcome = exc
+                await turn.wait_for(position)
+                try:
+                    self._record(row, outcome, report)
+                    if isinstance(outcome, _NoConnection) and not unreachable:
+                        unreachable.append(str(outcome))
+                finally:
+                    await turn.done(position)
 
         try:
-            for index, row in enumerate(rows):
-                try:
-                    await self._deliver(row, recorded)
-                except _Permanent as exc:
-                    await recorded()
-                    self._mark_failed(row, str(exc))
-                    report.failed += 1
-                except _NoConnection as exc:
-                    await recorded()
-                    for waiting in rows[index:]:
-                        self._defer(waiting, str(exc), report)
-                    return
-                except _Transient as exc:
-                    await recorded()
-                    self._defer(row, str(exc), report)
-                else:
-                    recording = asyncio.create_task(asyncio.to_thread(self._mark_sent, row))
-                    report.sent += 1
-            await recorded()
-        except BaseException:  # the database failed: free the batch once it is back (_settle)
+            async with asyncio.TaskGroup() as group:
+                for number in range(lanes):
+                    group.create_task(lane(number))
+        except BaseExceptionGroup as failure:  # the database failed: _settle frees the batch
             self._broken_claims.add(rows[0].claimed_by)
-            if recording is not None:
-                with contextlib.suppress(Exception):
-                    await recording
-            raise
+            for number in range(lanes):
+                self._drop(number)  # a lane may have left an envelope open
+            raise failure.exceptions[0] from None
 
-    async def _deliver(self, row: OutboxMessage, recorded: Callable[[], Awaitable[None]]) -> None:
-        """Send one row; a kept connection the server dropped meanwhile is replaced once."""
+    def _record(self, row: OutboxMessage, outcome: Exception | None, report: DrainReport) -> None:
+        if outcome is None:
+            self._mark_sent(row)
+            report.sent += 1
+        elif isinstance(outcome, _Permanent):
+            self._mark_failed(row, str(outcome))
+            report.failed += 1
+        else:
+            self._defer(row, str(outcome), report)
+
+    async def _deliver(
+        self, lane: int, row: OutboxMessage, my_turn: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Send one row on ``lane``; a kept connection the server dropped meanwhile is replaced
+        once. DATA waits for ``my_turn``."""
         for attempt in (1, 2):
             try:
-                client, reused = await self._connection()
+                client, reused = await self._connection(lane)
             except _Transient as exc:
                 raise _NoConnection(f"{CONNECTION_PROBLEM}{exc}") from exc
             try:
-                await self._send_one(client, row, recorded)
+                await self._send_one(client, row, my_turn)
                 return
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError) as exc:
-                self._client = None
-                client.close()
+                self._drop(lane)
                 if not reused or attempt == 2:
                     raise _Transient(f"{CONNECTION_PROBLEM}{type(exc).__name__}: {exc}") from exc
             except aiosmtplib.SMTPException as exc:
                 if not isinstance(exc, aiosmtplib.SMTPResponseException):
-                    self._client = None
-                    client.close()
+                    self._drop(lane)
                 raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-            except BaseException:  # the previous record failed: the envelope is left open
-                self._client = None
-                client.close()
-                raise
 
     async def _connect(self) -> aiosmtplib.SMTP:
         smtp = self.smtp
@@ -353,13 +394,13 @@ class Sender:
             alerts.login_failure(session, self.alert_context.at(utcnow()), "SMTP", detail)
 
     async def _send_one(
-        self, client: aiosmtplib.SMTP, row: OutboxMessage, recorded: Callable[[], Awaitable[None]]
+        self, client: aiosmtplib.SMTP, row: OutboxMessage, my_turn: Callable[[], Awaitable[None]]
     ) -> None:
-        """MAIL and RCPT, then (once the previous mail is on record) DATA; the steps of
-        aiosmtplib's ``sendmail``, with that wait between them."""
+        """MAIL and RCPT, then (in the row's turn) DATA: the steps of aiosmtplib's
+        ``sendmail``, with that wait between them."""
         try:
             refused = await self._envelope(client, row)
-            await recorded()
+            await my_turn()
             await client.data(row.raw)
         except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused) as exc:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
@@ -405,14 +446,15 @@ class Sender:
         return refused
 
     def _finish(self, row: OutboxMessage, **values: object) -> None:
-        """Record one delivery attempt of ``row`` and release its claim.
-
-        On the hot path (once per mail): a cached Core UPDATE on a plain connection; its SET
-        clause comes from the parameters given.
-        """
+        """Record one delivery attempt of ``row`` and release its claim: in the delivery log
+        beside a SQLite database, else (PostgreSQL) with a cached Core UPDATE whose SET clause
+        comes from the parameters given."""
         values = {"attempts": row.attempts + 1, "claimed_by": "", "claimed_until": None, **values}
+        if self._log:
+            self._log.record(row.id, values)
+            return
         with self._engine.begin() as connection:
-            connection.execute(_FINISH, {"row_id": row.id, **values})
+            connection.execute(FINISH, {"row_id": row.id, **values})
 
     def _mark_sent(self, row: OutboxMessage) -> None:
         values: dict[str, object] = {
@@ -449,6 +491,23 @@ class Sender:
             "deferred message_id=%s key=%s attempt=%d retry_in=%ds: %s",
             row.message_id, row.dedupe_key, row.attempts + 1, delay.total_seconds(), reason,
         )  # fmt: skip
+
+
+class _Turns:
+    """Rows take turns in batch order: row ``n`` may go once rows ``0..n-1`` are done."""
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._changed = asyncio.Condition()
+
+    async def wait_for(self, position: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._next == position)
+
+    async def done(self, position: int) -> None:
+        async with self._changed:
+            self._next = position + 1
+            self._changed.notify_all()
 
 
 def _process_alive(claimed_by: str) -> bool:

@@ -14,7 +14,7 @@ from mailflow.config import Person, SmtpConfig, config_from_dict
 from mailflow.context import Context
 from mailflow.models import OutboxMessage
 from mailflow.outbox import Mail, enqueue
-from mailflow.sender import Sender
+from mailflow.sender import DrainReport, Sender
 
 pytestmark = pytest.mark.servers
 
@@ -187,3 +187,36 @@ def test_two_senders_never_send_one_row_twice(smtp_peer, sessions) -> None:
     asyncio.run(both())
     ids = [m.message()["Message-ID"] for m in smtp_peer.wait_for(40)]
     assert len(ids) == len(set(ids)) == 40
+
+
+def test_mail_reaches_the_server_in_queue_order_over_several_connections(
+    smtp_peer, sessions
+) -> None:
+    ids = queue(sessions, 12)
+    report = asyncio.run(sender_for(smtp_peer, sessions, connections=3).drain())
+    assert (report.sent, report.deferred, report.failed) == (12, 0, 0)
+    assert [m.message()["Message-ID"] for m in smtp_peer.wait_for(12)] == ids
+    assert statuses(sessions) == [("sent", 1)] * 12
+
+
+def test_a_delivery_on_record_is_never_claimed_again(smtp_peer, sessions, database_url) -> None:
+    """A sender dies after recording a batch and before bringing the records into the outbox
+    (SQLite: they wait in the delivery log); once its claims lapse, the next sender claims
+    nothing it sent. On PostgreSQL the records went to the outbox directly."""
+    queue(sessions, 3)
+    dying = sender_for(smtp_peer, sessions)
+
+    async def send_without_folding() -> None:
+        rows = dying._claim()
+        await dying._send_batch(rows, report := DrainReport())
+        assert report.sent == 3
+        await dying.close()
+
+    asyncio.run(send_without_folding())
+    if database_url.startswith("sqlite"):
+        assert statuses(sessions) == [("pending", 0)] * 3  # on record in the log only
+    with sessions.begin() as session:  # its claims lapse
+        session.execute(update(OutboxMessage).values(claimed_until=NOW))
+    assert asyncio.run(sender_for(smtp_peer, sessions).drain()).sent == 0
+    assert len(smtp_peer.messages) == 3
+    assert statuses(sessions) == [("sent", 1)] * 3

@@ -1,9 +1,9 @@
 """Engine, sessions and schema migration.
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout and foreign keys on; its
-transactions start with ``BEGIN IMMEDIATE`` behind a per-engine gate, so the threads of one
-process (watcher and sender) queue for the single write lock instead of polling SQLite's busy
-handler (which sleeps in steps of up to 100 ms). PostgreSQL is used as is. ``upgrade()``
+transactions start with ``BEGIN IMMEDIATE`` behind a gate (a lock between a process's threads,
+an ``flock`` between processes), so writers queue for the single write lock instead of polling
+SQLite's busy handler (which sleeps in steps of up to 100 ms). PostgreSQL is used as is. ``upgrade()``
 applies the Alembic migrations under a lock so that several processes starting at once (two
 ``mailflow tick`` runs, several daemons) migrate once.
 """

@@ -297,7 +297,8 @@ class Sender:
                         await self._deliver(number, row, lambda at=position: turn.wait_for(at))
                     except (_Permanent, _Transient) as exc:
                         outcome = exc
-                await turn.wait_for(position)
+                if outcome is not None:  # a delivered row holds its turn already: no await
+                    await turn.wait_for(position)  # between its 250 and its record
                 try:
                     self._record(row, outcome, report)
                     if isinstance(outcome, _NoConnection) and not unreachable:

@@ -33,11 +33,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        database = engine.url.database
-        on_disk = bool(database) and database != ":memory:" and "mode=memory" not in url
-        _WriteGate(Path(f"{database}.write-lock") if on_disk else None).install(engine)
+        _WriteGate(beside_sqlite_file(engine, ".write-lock")).install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def beside_sqlite_file(engine: Engine, suffix: str) -> Path | None:
+    """``<database><suffix>`` when ``engine`` is a SQLite database in a file; else None."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if "mode=memory" in str(engine.url):
+        return None
+    return Path(f"{database}{suffix}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -126,11 +134,10 @@ def upgrade(engine: Engine) -> None:
 @contextlib.contextmanager
 def _migration_lock(engine: Engine) -> Iterator[None]:
     """A file lock beside a SQLite database; PostgreSQL takes an advisory lock in env.py."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    lock_path = beside_sqlite_file(engine, ".migrate.lock")
+    if lock_path is None:
         yield
         return
-    lock_path = Path(f"{database}.migrate.lock")
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -28,12 +28,11 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    create_engine,
     delete,
-    event,
     select,
 )
 
+from mailflow import db
 from mailflow.models import OutboxMessage
 
 _METADATA = MetaData()
@@ -58,17 +57,12 @@ class DeliveryLog:
     @classmethod
     def beside(cls, engine: Engine) -> DeliveryLog | None:
         """The log for ``engine``'s database when it is a SQLite file; else None."""
-        database = engine.url.database
-        if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-            return None
-        if "mode=memory" in str(engine.url):
-            return None
-        return cls(Path(f"{database}.deliveries"))
+        path = db.beside_sqlite_file(engine, ".deliveries")
+        return cls(path) if path else None
 
     def engine(self) -> Engine:
         if self._engine is None:
-            engine = create_engine(f"sqlite:///{self.path}", connect_args={"timeout": 30})
-            event.listen(engine, "connect", _pragmas)
+            engine = db.make_engine(f"sqlite:///{self.path}")  # WAL, busy timeout, its own gate
             _METADATA.create_all(engine)
             self._engine = engine
         return self._engine
@@ -106,13 +100,6 @@ class DeliveryLog:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-
-def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def _dumps(values: dict[str, Any]) -> str:

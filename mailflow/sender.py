@@ -19,7 +19,7 @@ import socket
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -130,8 +130,7 @@ class Sender:
     def release_dead_claims(self) -> None:
         """Free rows claimed by processes of this host that no longer exist (killed, crashed)."""
         host = socket.gethostname()
-        with self.sessions.begin() as session:
-            folded = self._fold_into(session)
+        with self._outbox_transaction() as session:
             rows = session.execute(
                 select(OutboxMessage.id, OutboxMessage.claimed_by).where(
                     OutboxMessage.status == "pending", OutboxMessage.claimed_by.like(f"{host}:%")
@@ -144,7 +143,6 @@ class Sender:
                     .where(OutboxMessage.id.in_(dead))
                     .values(claimed_by="", claimed_until=None)
                 )
-        self._forget(folded)
 
     def _settle(self) -> None:
         """After the database failed in a batch: record the deliveries it did not record, then
@@ -156,8 +154,7 @@ class Sender:
             self._unrecorded.pop(0)
             log.info("sent message_id=%s key=%s (recorded late)", row.message_id, row.dedupe_key)
         if self._broken_claims:
-            with self.sessions.begin() as session:
-                folded = self._fold_into(session)
+            with self._outbox_transaction() as session:
                 session.execute(
                     update(OutboxMessage)
                     .where(
@@ -166,22 +163,23 @@ class Sender:
                     )
                     .values(claimed_by="", claimed_until=None)
                 )
-            self._forget(folded)
             self._broken_claims.clear()
 
-    def _fold_into(self, session: Session) -> list[tuple[int, str]]:
-        """Bring the delivery log's records into the outbox, in ``session``'s transaction."""
-        return self._log.fold_into(session.connection()) if self._log else []
-
-    def _forget(self, folded: list[tuple[int, str]]) -> None:
+    @contextlib.contextmanager
+    def _outbox_transaction(self) -> Iterator[Session]:
+        """A transaction that first brings the delivery log's records into the outbox, so that
+        nothing it claims or releases is a delivery already on record; the log forgets them
+        once it has committed."""
+        with self.sessions.begin() as session:
+            folded = self._log.fold_into(session.connection()) if self._log else []
+            yield session
         if self._log:
             self._log.forget(folded)
 
     def _fold(self) -> None:
         if self._log:
-            with self.sessions.begin() as session:
-                folded = self._fold_into(session)
-            self._forget(folded)
+            with self._outbox_transaction():
+                pass
 
     def _claim(self) -> list[OutboxMessage]:
         now = utcnow()
@@ -191,8 +189,7 @@ class Sender:
             or_(OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at <= now),
             or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
-        with self.sessions.begin() as session:
-            folded = self._fold_into(session)
+        with self._outbox_transaction() as session:
             ids = session.scalars(
                 select(OutboxMessage.id)
                 .where(*claimable)
@@ -200,15 +197,13 @@ class Sender:
                 .limit(BATCH_SIZE)
                 .with_for_update(skip_locked=True)
             ).all()
-            if ids:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids), *claimable)
-                    .values(claimed_by=token, claimed_until=now + CLAIM_FOR)
-                )
-        self._forget(folded)
-        if not ids:
-            return []
+            if not ids:
+                return []
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), *claimable)
+                .values(claimed_by=token, claimed_until=now + CLAIM_FOR)
+            )
         with self.sessions() as session:
             return list(
                 session.scalars(
